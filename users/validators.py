@@ -1,0 +1,35 @@
+"""Validators shared by the users' and clients' fields."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+def phone_to_e164(value: str, *, region: str | None = None) -> str:
+    """Parse a phone number typed by a person and return it in E.164 (+79161234567).
+
+    A number without a leading "+" is read in ``region`` (an ISO country code).
+    Raises ``ValidationError`` when the number is not a valid one.
+    """
+    try:
+        number = phonenumbers.parse(value, region or None)
+    except phonenumbers.NumberParseException as error:
+        raise ValidationError(
+            _("Enter the phone number in international format, for example +7 916 123-45-67."),
+            code="invalid_phone",
+        ) from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("This phone number does not exist: %(value)s."),
+            code="invalid_phone",
+            params={"value": value},
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_phone(value: str) -> None:
+    """Model-field validator: the stored phone must already be a valid E.164 number."""
+    if value and phone_to_e164(value) != value:
+        raise ValidationError(
+            _("Store the phone in E.164 format, for example +79161234567."), code="not_e164"
+        )
