@@ -64,6 +64,16 @@ class Client(models.Model):
         choices=PostpayPermission.choices,
         default=PostpayPermission.NOT_VERIFIED,
     )
+    # Set when a manager approves or declines postpay by hand: the decision is final.
+    postpay_decided_at = models.DateTimeField(_("postpay decided at"), null=True, blank=True)
+    postpay_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("postpay decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
     )
