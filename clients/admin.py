@@ -1,0 +1,143 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client, ClientAccess, ClientAttributeValue, ClientEvent
+
+
+class ClientAccessInline(admin.TabularInline):
+    model = ClientAccess
+    extra = 0
+    fields = ["user", "level", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["user"]
+
+
+class ClientAttributeValueInline(admin.TabularInline):
+    model = ClientAttributeValue
+    extra = 0
+    fields = ["attribute", "value"]
+
+
+class ClientEventInline(admin.TabularInline):
+    """The event log is history: shown, never edited."""
+
+    model = ClientEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "event_type", "subject", "description", "actor", "visible_to_client"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "status",
+        "client_type",
+        "service_rule",
+        "manager",
+        "reseller",
+        "country",
+        "city",
+        "postpay_permission",
+        "created_at",
+    ]
+    list_filter = ["status", "postpay_permission", "reseller", "client_type", "service_rule"]
+    search_fields = ["=id", "name", "company_name", "email", "phone"]
+    list_select_related = ["client_type", "service_rule", "manager__user", "reseller"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["manager"]
+    readonly_fields = ["created_at", "created_by", "creation_token"]
+    inlines = [ClientAccessInline, ClientAttributeValueInline, ClientEventInline]
+    fieldsets = (
+        (
+            _("Client information"),
+            {
+                "fields": (
+                    "reseller",
+                    "client_type",
+                    "company_name",
+                    "name",
+                    "manager",
+                    "service_rule",
+                    "status",
+                    "postpay_permission",
+                    "postpay_decided_at",
+                    "postpay_decided_by",
+                )
+            },
+        ),
+        (
+            _("Contacts"),
+            {
+                "fields": (
+                    "country",
+                    "region",
+                    "city",
+                    "postal_code",
+                    "address_line1",
+                    "address_line2",
+                    "phone",
+                    "email",
+                )
+            },
+        ),
+        (
+            _("Contract person"),
+            {
+                "fields": (
+                    "contract_first_name",
+                    "contract_middle_name",
+                    "contract_last_name",
+                    "contract_email",
+                )
+            },
+        ),
+        (
+            _("Agreements"),
+            {"fields": ("terms_status", "terms_accepted_at", "terms_accepted_by")},
+        ),
+        (_("History"), {"fields": ("created_at", "created_by", "creation_token")}),
+    )
+
+
+@admin.register(ClientEvent)
+class ClientEventAdmin(admin.ModelAdmin):
+    """Read-only: the event log is written by services only."""
+
+    list_display = ["created_at", "client", "event_type", "subject", "actor", "visible_to_client"]
+    list_filter = ["event_type", "visible_to_client"]
+    search_fields = ["subject", "description", "client__name"]
+    list_select_related = ["client", "actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ClientAccess)
+class ClientAccessAdmin(admin.ModelAdmin):
+    list_display = ["client", "user", "level", "created_at"]
+    list_filter = ["level"]
+    search_fields = ["client__name", "user__email"]
+    list_select_related = ["client", "user"]
+    autocomplete_fields = ["client", "user"]
+
+
+@admin.register(ClientAttributeValue)
+class ClientAttributeValueAdmin(admin.ModelAdmin):
+    list_display = ["client", "attribute", "value"]
+    list_filter = ["attribute"]
+    search_fields = ["client__name", "value"]
+    list_select_related = ["client", "attribute"]
