@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
@@ -19,7 +19,9 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         manager = manager_for_user(user=request.user)
         if manager is None:
-            if request.user.is_authenticated:
+            # The backend already treats a deactivated manager as anonymous;
+            # flush the session too so the stale sign-in cannot come back.
+            if SESSION_KEY in request.session:
                 logout(request)
             return redirect_to_login(request.get_full_path())
         request.manager = manager
