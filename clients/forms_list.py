@@ -1,0 +1,192 @@
+"""The client list's search, filter, sort and page-size parameters.
+
+Everything arrives in the URL, so anything may arrive: the form cleans what it
+can, and a value it cannot use is dropped (and reported on the page) rather
+than failing the request."""
+
+import datetime as dt
+
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import ClientStatus
+from clients.selectors import (
+    CLIENT_LIST_DEFAULT_SORT,
+    CLIENT_LIST_SORTS,
+    ClientListFilters,
+    client_list_choices,
+)
+from users.models import Manager
+
+PAGE_SIZES = (25, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+# Dates outside these years are typos, and the extremes would overflow when
+# turned into the bounds of a day in the panel's time zone.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+
+
+def clean_query(data: QueryDict) -> QueryDict:
+    """A copy of the query without NUL characters, which PostgreSQL refuses in
+    text and which nobody types on purpose."""
+    cleaned = QueryDict(mutable=True)
+    for key, values in data.lists():
+        cleaned.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
+    cleaned._mutable = False
+    return cleaned
+
+
+def _sort_choices() -> list[tuple[str, str]]:
+    return [(key, key) for key in CLIENT_LIST_SORTS] + [
+        (f"-{key}", f"-{key}") for key in CLIENT_LIST_SORTS
+    ]
+
+
+class _ScopedChoiceField(forms.ModelChoiceField):
+    """A model select that names the reseller when several resellers' rows are offered."""
+
+    def __init__(self, *args, show_reseller: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.show_reseller = show_reseller
+
+    def label_from_instance(self, obj) -> str:
+        if self.show_reseller:
+            return f"{obj} ({obj.reseller})"
+        return str(obj)
+
+
+class ClientListForm(forms.Form):
+    """The GET form above the client list; its fields are the URL parameters."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "class": "form-control",
+                "placeholder": _("ID, name, owner email, phone or INN"),
+            }
+        ),
+    )
+    status = forms.MultipleChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=ClientStatus.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text=_("Deleted clients are shown only when Deleted is ticked."),
+    )
+    client_type = _ScopedChoiceField(
+        label=_("Client type"),
+        required=False,
+        queryset=None,
+        empty_label=_("Any type"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    service_rule = _ScopedChoiceField(
+        label=_("Service rule"),
+        required=False,
+        queryset=None,
+        empty_label=_("Any rule"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    manager = _ScopedChoiceField(
+        label=_("Manager"),
+        required=False,
+        queryset=None,
+        empty_label=_("Any manager"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    reseller = forms.ModelChoiceField(
+        label=_("Reseller"),
+        required=False,
+        queryset=None,
+        empty_label=_("Any reseller"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    created_from = forms.DateField(
+        label=_("Created from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    created_to = forms.DateField(
+        label=_("Created to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=_sort_choices)
+    per_page = forms.TypedChoiceField(
+        label=_("Per page"),
+        required=False,
+        coerce=int,
+        choices=[(size, size) for size in PAGE_SIZES],
+        empty_value=DEFAULT_PAGE_SIZE,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, data: QueryDict, *, manager: Manager) -> None:
+        super().__init__(clean_query(data))
+        choices = client_list_choices(manager=manager)
+        several = choices.resellers is not None
+        self.fields["client_type"].queryset = choices.client_types
+        self.fields["service_rule"].queryset = choices.service_rules
+        self.fields["manager"].queryset = choices.managers
+        for name in ("client_type", "service_rule", "manager"):
+            self.fields[name].show_reseller = several
+        if several:
+            self.fields["reseller"].queryset = choices.resellers
+        else:
+            # Only the root reseller's staff see several resellers; a reseller
+            # parameter from anyone else is not even read.
+            del self.fields["reseller"]
+
+    def _clean_day(self, name: str) -> dt.date | None:
+        day = self.cleaned_data.get(name)
+        if day is not None and not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            raise forms.ValidationError(
+                _("Enter a date between the years %(first)s and %(last)s."),
+                code="out_of_range",
+                params={"first": EARLIEST_YEAR, "last": LATEST_YEAR},
+            )
+        return day
+
+    def clean_created_from(self) -> dt.date | None:
+        return self._clean_day("created_from")
+
+    def clean_created_to(self) -> dt.date | None:
+        return self._clean_day("created_to")
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        start, end = cleaned_data.get("created_from"), cleaned_data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", _("The end of the range is before its start."))
+        return cleaned_data
+
+    # The list uses whatever was valid; call is_valid() (or touch errors) first.
+
+    def filters(self) -> ClientListFilters:
+        data = self.cleaned_data
+        return ClientListFilters(
+            search=data.get("q") or "",
+            statuses=tuple(data.get("status") or ()),
+            client_type=data.get("client_type"),
+            service_rule=data.get("service_rule"),
+            manager=data.get("manager"),
+            reseller=data.get("reseller"),
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+        )
+
+    def sort_value(self) -> str:
+        return self.cleaned_data.get("sort") or CLIENT_LIST_DEFAULT_SORT
+
+    def page_size(self) -> int:
+        return self.cleaned_data.get("per_page") or DEFAULT_PAGE_SIZE
+
+    def has_filters(self) -> bool:
+        """Whether anything narrows the list (for the "Reset" link)."""
+        return any(
+            self.cleaned_data.get(name) for name in self.fields if name not in ("sort", "per_page")
+        )
