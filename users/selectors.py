@@ -1,6 +1,6 @@
 """Reads about users, resellers and managers."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from users.models import Manager, ManagerStatus, Reseller, User
 
@@ -27,3 +27,38 @@ def manager_list_active(*, reseller: Reseller) -> QuerySet[Manager]:
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__email")
     )
+
+
+OWNER_SEARCH_MIN_LENGTH = 2
+OWNER_SEARCH_LIMIT = 20
+
+
+def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
+    """Users a reseller's manager may make a client's owner: users with access
+    to one of the reseller's clients; the root reseller reaches every user."""
+    users = User.objects.filter(is_active=True)
+    if not reseller.is_root:
+        users = users.filter(client_accesses__client__reseller=reseller).distinct()
+    return users
+
+
+def owner_search(*, reseller: Reseller, query: str) -> list[User]:
+    """Reachable users whose name or email contains every word of the query;
+    nothing for fewer than two characters, at most twenty, by name."""
+    query = " ".join(query.split())
+    if len(query) < OWNER_SEARCH_MIN_LENGTH:
+        return []
+    users = user_list_reachable(reseller=reseller)
+    for word in query.split(" "):
+        # SQLite's LIKE folds the case of ASCII letters only: try the usual
+        # spellings of a Cyrillic word too (ирина, Ирина, ИРИНА).
+        condition = Q()
+        for variant in {word, word.lower(), word.capitalize(), word.upper()}:
+            condition |= (
+                Q(email__icontains=variant)
+                | Q(first_name__icontains=variant)
+                | Q(middle_name__icontains=variant)
+                | Q(last_name__icontains=variant)
+            )
+        users = users.filter(condition)
+    return list(users.order_by("last_name", "first_name", "email")[:OWNER_SEARCH_LIMIT])

@@ -1,0 +1,297 @@
+"""Pure checks of what an operator types on the Add client page.
+
+Nothing here reads the database: the caller passes the settings and the
+attribute. The forms call these checks to put each message beside its field,
+and ``clients.services.client_create`` calls them again, because the service
+is the last line whatever the form did.
+"""
+
+import datetime
+import re
+from collections.abc import Iterable
+
+from anyascii import anyascii
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from stdnum import exceptions as stdnum_errors
+from stdnum.ru import inn as stdnum_inn
+from stdnum.ru import ogrn as stdnum_ogrn
+
+from rules.models import AccountValidationSettings, Attribute, AttributeValueType
+
+REQUIRED_MESSAGE = _("This field is required.")
+
+
+def _quote(parts: Iterable[str]) -> str:
+    return ", ".join(f"“{part}”" for part in parts)
+
+
+# Company names ---------------------------------------------------------------
+
+
+def company_name_problems(value: str, *, settings: AccountValidationSettings) -> list[str]:
+    """Every reason the installation forbids this company name, each message
+    quoting the offending part; an empty list when the name is fine."""
+    problems: list[str] = []
+    characters = [char for char in dict.fromkeys(value) if char in settings.forbidden_characters]
+    if characters:
+        problems.append(
+            gettext("The company name contains forbidden characters: %(parts)s.")
+            % {"parts": _quote(characters)}
+        )
+    for abbreviation in settings.split_lines(settings.forbidden_abbreviations):
+        # A whole word in any letter case: "ООО" is caught in "ооо Ромашка" but
+        # not inside "Зоопарк".
+        match = re.search(rf"(?<!\w){re.escape(abbreviation)}(?!\w)", value, re.IGNORECASE)
+        if match:
+            problems.append(
+                gettext(
+                    "The company name contains the forbidden abbreviation %(part)s: "
+                    "leave the legal form out."
+                )
+                % {"part": _quote([match.group(0)])}
+            )
+    for tld in settings.split_lines(settings.forbidden_tlds):
+        suffix = "." + tld.lstrip(".")
+        match = re.search(rf"\S*{re.escape(suffix)}(?!\w)", value, re.IGNORECASE)
+        if match:
+            problems.append(
+                gettext("The company name contains the forbidden domain %(part)s.")
+                % {"part": _quote([match.group(0)])}
+            )
+    return problems
+
+
+def validate_company_name(value: str, *, settings: AccountValidationSettings) -> None:
+    problems = company_name_problems(value, settings=settings)
+    if problems:
+        raise ValidationError(
+            [ValidationError(problem, code="forbidden_company_name") for problem in problems]
+        )
+
+
+# Regions ---------------------------------------------------------------------
+
+# The usual differences between Russian, Ukrainian and English spellings once
+# transliterated: Крым/Крим → krym/krim, Crimea/Krimea, Херсон/Kherson/Herson.
+_SPELLING_FOLDS = (("kh", "h"), ("c", "k"), ("y", "i"), ("j", "i"), ("ii", "i"))
+
+
+def region_tokens(value: str) -> list[str]:
+    """The words of a region name, transliterated to Latin, lower-case, without
+    punctuation, soft signs or the usual spelling differences."""
+    words = re.findall(r"[a-z0-9]+", anyascii(value).lower().replace("'", ""))
+    folded = []
+    for word in words:
+        for old, new in _SPELLING_FOLDS:
+            word = word.replace(old, new)
+        folded.append(word)
+    return folded
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    size = len(part)
+    return any(words[start : start + size] == part for start in range(len(words) - size + 1))
+
+
+def forbidden_region_match(value: str, *, settings: AccountValidationSettings) -> str | None:
+    """The entry of the forbidden list that the region matches, or None.
+
+    A region matches when an entry's words appear in it in order ("Республика
+    Крым" matches "Крым"), or when both are the same once spaces and hyphens
+    are dropped ("Республика-Крым", "РеспубликаКрым")."""
+    words = region_tokens(value)
+    if not words:
+        return None
+    for entry in settings.split_lines(settings.forbidden_regions):
+        entry_words = region_tokens(entry)
+        if not entry_words:
+            continue
+        if _contains(words, entry_words) or "".join(words) == "".join(entry_words):
+            return entry
+    return None
+
+
+def validate_region(value: str, *, settings: AccountValidationSettings) -> None:
+    entry = forbidden_region_match(value, settings=settings)
+    if entry is not None:
+        raise ValidationError(
+            _(
+                "Clients from the region %(region)s cannot be served: "
+                "it is on the forbidden list as %(entry)s."
+            ),
+            code="forbidden_region",
+            params={"region": _quote([value.strip()]), "entry": _quote([entry])},
+        )
+
+
+# Latin-only contacts -----------------------------------------------------------
+
+
+def transliterate(value: str) -> str:
+    """The Latin (ASCII) spelling of a text, as offered to the operator."""
+    return anyascii(value)
+
+
+def validate_latin(value: str) -> None:
+    """Reject non-ASCII text; the error carries the transliteration in
+    ``params["suggestion"]`` so that the page can offer it in one click."""
+    if value.isascii():
+        return
+    suggestion = transliterate(value)
+    raise ValidationError(
+        _(
+            "Use Latin letters only: this reseller's contact data must be in ASCII. "
+            "Suggested: “%(suggestion)s”."
+        ),
+        code="not_latin",
+        params={"suggestion": suggestion},
+    )
+
+
+# Russian company identifiers ---------------------------------------------------
+
+
+def _stdnum_message(key: str, name: str, error: Exception, lengths: str) -> ValidationError:
+    if isinstance(error, stdnum_errors.InvalidLength):
+        message, code = (
+            _("%(name)s: wrong length, it must have %(lengths)s digits (length check failed)."),
+            "length",
+        )
+    elif isinstance(error, stdnum_errors.InvalidChecksum):
+        message, code = _("%(name)s: the check digit is wrong (checksum failed)."), "checksum"
+    elif isinstance(error, stdnum_errors.InvalidComponent):
+        message, code = (
+            _("%(name)s: it cannot start with this digit (format check failed)."),
+            "component",
+        )
+    else:
+        message, code = _("%(name)s: only digits are allowed (format check failed)."), "format"
+    return ValidationError(message, code=f"{key}_{code}", params={"name": name, "lengths": lengths})
+
+
+def validate_inn(value: str) -> str:
+    """A company's (10 digits) or person's (12 digits) INN, checksum included."""
+    try:
+        return stdnum_inn.validate(value)
+    except stdnum_errors.ValidationError as error:
+        raise _stdnum_message("inn", gettext("INN"), error, "10 / 12") from error
+
+
+def validate_ogrn(value: str) -> str:
+    """An OGRN (13 digits) or OGRNIP (15 digits), checksum included."""
+    try:
+        return stdnum_ogrn.validate(value)
+    except stdnum_errors.ValidationError as error:
+        raise _stdnum_message("ogrn", gettext("OGRN"), error, "13 / 15") from error
+
+
+def validate_kpp(value: str) -> str:
+    """A KPP: 9 characters, four digits (tax office), two digits or capital
+    letters (reason), three digits. KPP has no checksum."""
+    value = value.replace(" ", "")
+    if len(value) != 9:
+        raise ValidationError(
+            _("%(name)s: wrong length, it must have 9 characters (length check failed)."),
+            code="kpp_length",
+            params={"name": gettext("KPP")},
+        )
+    if not re.fullmatch(r"\d{4}[0-9A-Z]{2}\d{3}", value):
+        raise ValidationError(
+            _(
+                "%(name)s: four digits, two digits or capital letters, three digits "
+                "(format check failed)."
+            ),
+            code="kpp_format",
+            params={"name": gettext("KPP")},
+        )
+    return value
+
+
+IDENTIFIER_CHECKS = {"inn": validate_inn, "kpp": validate_kpp, "ogrn": validate_ogrn}
+
+
+# Attribute values ------------------------------------------------------------------
+
+_TRUE_TEXTS = {"1", "true", "yes", "on", "y"}
+
+
+def attribute_default(attribute: Attribute) -> object:
+    """The attribute's default value as the page's field expects it."""
+    if attribute.value_type == AttributeValueType.CHECKBOX:
+        return attribute.default_value.strip().lower() in _TRUE_TEXTS
+    if attribute.value_type == AttributeValueType.DATE:
+        try:
+            return datetime.date.fromisoformat(attribute.default_value.strip())
+        except ValueError:
+            return None
+    return attribute.default_value
+
+
+def clean_attribute_value(attribute: Attribute, value: object) -> str:
+    """Check one attribute's value against its type, required flag, format and
+    (for the keys inn, kpp, ogrn) identifier checks; return it as stored text:
+    a checkbox "1" or "", a date in ISO format, a list option's key."""
+    value_type = attribute.value_type
+    if value_type == AttributeValueType.CHECKBOX:
+        ticked = (
+            value if isinstance(value, bool) else str(value or "").strip().lower() in _TRUE_TEXTS
+        )
+        if attribute.required and not ticked:
+            raise ValidationError(_("Tick this box to continue."), code="required")
+        return "1" if ticked else ""
+
+    if value is None:
+        value = ""
+    if value_type == AttributeValueType.DATE:
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        text = str(value).strip()
+        if not text:
+            if attribute.required:
+                raise ValidationError(REQUIRED_MESSAGE, code="required")
+            return ""
+        try:
+            return datetime.date.fromisoformat(text).isoformat()
+        except ValueError as error:
+            raise ValidationError(_("Enter a valid date."), code="invalid_date") from error
+
+    text = str(value)
+    if value_type != AttributeValueType.PASSWORD:
+        text = text.strip()
+    if not text:
+        if attribute.required:
+            raise ValidationError(REQUIRED_MESSAGE, code="required")
+        return ""
+
+    if value_type == AttributeValueType.LIST:
+        keys = [option.key for option in attribute.options.all()]
+        if text not in keys:
+            raise ValidationError(
+                _("Select a valid choice. %(value)s is not one of the available choices."),
+                code="invalid_choice",
+                params={"value": text},
+            )
+        return text
+
+    if attribute.format:
+        try:
+            matches = re.fullmatch(attribute.format, text) is not None
+        except re.error:
+            # A broken pattern saved past the admin's validator must not take the
+            # page down; it checks nothing until an admin fixes it.
+            matches = True
+        if not matches:
+            raise ValidationError(
+                _("Enter the value in the format %(format)s."),
+                code="format",
+                params={"format": attribute.format},
+            )
+
+    check = IDENTIFIER_CHECKS.get(attribute.key.lower())
+    if check is not None:
+        text = check(text)
+    return text
