@@ -141,3 +141,36 @@ class ClientAttributeValueAdmin(admin.ModelAdmin):
     list_filter = ["attribute"]
     search_fields = ["client__name", "value"]
     list_select_related = ["client", "attribute"]
+
+
+# The system's credit hold, offered to admins by hand (billing calls the service).
+@admin.action(description=_("Put on credit hold (as the System)"))
+def client_set_credit_hold_action(modeladmin: ClientAdmin, request, queryset) -> None:
+    """Each selected Active client goes on credit hold through the service, so
+    it is logged as the System and notified; other statuses are skipped."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from clients.services import client_set_credit_hold
+
+    held, skipped = 0, 0
+    for client in queryset.order_by("pk"):
+        try:
+            client_set_credit_hold(client=client)
+        except ValidationError:
+            skipped += 1
+        else:
+            held += 1
+    if held:
+        modeladmin.message_user(
+            request, _("Clients put on credit hold: %(count)d.") % {"count": held}, messages.SUCCESS
+        )
+    if skipped:
+        modeladmin.message_user(
+            request,
+            _("Skipped, not active: %(count)d.") % {"count": skipped},
+            messages.WARNING,
+        )
+
+
+ClientAdmin.actions = [*ClientAdmin.actions, client_set_credit_hold_action]

@@ -1,0 +1,102 @@
+"""The list and the client page run a fixed number of queries, however many
+rows they show."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clients.models import ClientAttributeValue, ClientEvent, EventType
+from tests.conftest import make_client, make_user
+from users.models import PostpayMode
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def count_queries(browser, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get(url, params or {})
+    assert response.status_code == 200
+    return len(queries)
+
+
+def add_clients(reseller, rules, manager, number: int) -> list:
+    clients = []
+    for position in range(number):
+        client = make_client(
+            reseller=reseller,
+            rules=rules,
+            owner=make_user(password=None),
+            manager=manager if position % 2 else None,
+            client_type=rules["company"] if position % 3 else rules["person"],
+            service_rule=rules["vip"] if position % 2 else rules["standard"],
+        )
+        clients.append(client)
+    return clients
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"sort": "owner"},
+        {"sort": "-owner_email", "q": "example"},
+        {"q": "7707", "status": ["active", "deleted"], "per_page": "100"},
+    ],
+)
+def test_list_queries_do_not_grow_with_the_clients(
+    petr_browser, petr, sub_reseller, sub_rules, params
+):
+    sub_reseller.postpay_mode = PostpayMode.MANUAL
+    sub_reseller.save()
+    url = reverse("clients:list")
+    add_clients(sub_reseller, sub_rules, petr, 5)
+    few = count_queries(petr_browser, url, params)
+    add_clients(sub_reseller, sub_rules, petr, 195)
+    many = count_queries(petr_browser, url, params)
+    assert few == many, f"{few} queries for 5 clients, {many} for 200"
+    # The session, the manager, the count, the page, its owners and the four
+    # filter selects: a regression shows up here first.
+    assert many <= 10
+
+
+def test_root_list_queries_do_not_grow(irina_browser, root_reseller, root_rules, irina):
+    url = reverse("clients:list")
+    add_clients(root_reseller, root_rules, irina, 5)
+    few = count_queries(irina_browser, url)
+    add_clients(root_reseller, root_rules, irina, 195)
+    assert count_queries(irina_browser, url) == few
+
+
+def test_detail_queries_do_not_grow_with_the_events(petr_browser, petr, sub_reseller, sub_rules):
+    sub_reseller.postpay_mode = PostpayMode.MANUAL
+    sub_reseller.save()
+    client = make_client(
+        reseller=sub_reseller, rules=sub_rules, client_type=sub_rules["company"], manager=petr
+    )
+    for key in ("inn", "kpp", "ogrn"):
+        ClientAttributeValue.objects.create(
+            client=client, attribute=sub_rules["attributes"][key], value="1"
+        )
+    url = reverse("clients:detail", args=[client.pk])
+
+    def log(number: int, actor) -> None:
+        ClientEvent.objects.bulk_create(
+            ClientEvent(
+                client=client,
+                event_type=EventType.STATUS_CHANGED,
+                subject=f"Событие {n}",
+                actor=actor if n % 2 else None,
+            )
+            for n in range(number)
+        )
+
+    log(1, petr.user)
+    one = count_queries(petr_browser, url)
+    log(49, make_user(password=None))
+    fifty = count_queries(petr_browser, url)
+    assert one == fifty, f"{one} queries for 1 event, {fifty} for 50"
+    assert fifty <= 12
