@@ -1,5 +1,7 @@
 """Reads about clients, always scoped to the reseller of the signed-in manager."""
 
+import uuid
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
@@ -38,3 +40,9 @@ def client_get(*, manager: Manager, client_id: int) -> Client:
         )
     except Client.DoesNotExist as error:
         raise Http404("No such client.") from error
+
+
+def client_created_from_page(*, manager: Manager, token: uuid.UUID) -> Client | None:
+    """The client an Add client page with this one-time token already made,
+    among those the manager may see."""
+    return client_queryset_for_manager(manager=manager).filter(creation_token=token).first()
