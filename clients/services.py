@@ -397,3 +397,163 @@ def _log_creation(client: Client, *, actor: Manager, now) -> None:
             )
         )
     ClientEvent.objects.bulk_create(events)
+
+
+# --- Status changes and postpay decisions ----------------------------------------
+
+# Where a manager may move a client from each status (DESIGN.md, "Statuses").
+# Credit hold is never a manager's target: only the system sets it, through
+# client_set_credit_hold. Deleted is final.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    ClientStatus.ACTIVE: frozenset({ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}),
+    ClientStatus.CREDIT_HOLD: frozenset(
+        {ClientStatus.ACTIVE, ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}
+    ),
+    ClientStatus.ADMINISTRATIVE_HOLD: frozenset({ClientStatus.ACTIVE, ClientStatus.DELETED}),
+    ClientStatus.DELETED: frozenset(),
+}
+POSTPAY_UNDECIDED = frozenset({PostpayPermission.NOT_VERIFIED, PostpayPermission.APPROVAL_REQUIRED})
+POSTPAY_DECISIONS = frozenset({PostpayPermission.APPROVED, PostpayPermission.DECLINED})
+
+
+def client_status_targets(*, client: Client) -> list[ClientStatus]:
+    """The statuses a manager may move the client to now, in ClientStatus order."""
+    allowed = STATUS_TRANSITIONS.get(client.status, frozenset())
+    return [status for status in ClientStatus if status in allowed]
+
+
+def client_postpay_can_decide(*, client: Client) -> bool:
+    """Whether a manager may still approve or decline the client's postpay:
+    only while the reseller decides by hand, and only once."""
+    return (
+        client.reseller.postpay_is_manual
+        and client.postpay_decided_at is None
+        and client.postpay_permission in POSTPAY_UNDECIDED
+    )
+
+
+def _status_label(status: str) -> str:
+    return str(dict(ClientStatus.choices).get(status, status))
+
+
+def _check_actor(*, actor: Manager, client: Client) -> None:
+    # Views reach clients through the scoped selectors; this guards other callers.
+    in_scope = actor.reseller.is_root or actor.reseller_id == client.reseller_id
+    if actor.status != ManagerStatus.ACTIVE or not in_scope:
+        raise ValidationError(_("You cannot act on this client."), code="not_allowed")
+
+
+def _lock_client(client: Client) -> Client:
+    """The client's row, locked until the transaction ends, so that two changes
+    at once are decided one after the other on fresh data."""
+    return (
+        Client.objects.select_for_update(of=("self",)).select_related("reseller").get(pk=client.pk)
+    )
+
+
+def _apply_status(client: Client, *, status: str, actor: User | None) -> None:
+    old_status = client.status
+    client.status = status
+    client.save(update_fields=["status"])
+    labels = {"old": _status_label(old_status), "new": _status_label(status)}
+    ClientEvent.objects.create(
+        client=client,
+        event_type=EventType.STATUS_CHANGED,
+        subject=gettext("Status changed: %(old)s → %(new)s") % labels,
+        description=(
+            gettext("Changed by %(actor)s.") % {"actor": actor.get_full_name() or actor.email}
+            if actor is not None
+            else gettext("Changed by the system.")
+        ),
+        actor=actor,
+        visible_to_client=True,
+        data={"old_status": old_status, "new_status": status},
+    )
+    notify(event=EventType.STATUS_CHANGED, client=client, actor=actor)
+
+
+def client_set_status(*, actor: Manager, client: Client, status: str) -> Client:
+    """Move the client to another status on a manager's decision, with its
+    event-log entry and the ``client.status_changed`` notification, in one
+    transaction. The move is checked against the row's current status under a
+    lock; a move STATUS_TRANSITIONS does not allow raises ValidationError.
+    Returns the updated client (the given instance gets the new status too)."""
+    _check_actor(actor=actor, client=client)
+    with transaction.atomic():
+        locked = _lock_client(client)
+        if status not in STATUS_TRANSITIONS.get(locked.status, frozenset()):
+            raise ValidationError(
+                _("A client cannot go from the status %(old)s to %(new)s."),
+                code="transition_not_allowed",
+                params={"old": _status_label(locked.status), "new": _status_label(status)},
+            )
+        _apply_status(locked, status=status, actor=actor.user)
+    client.status = locked.status
+    return locked
+
+
+def client_set_credit_hold(*, client: Client) -> Client:
+    """Put an Active client on credit hold as the system (the event's actor is
+    empty); billing calls this, and Django admin offers it as an action.
+    Any other status raises ValidationError."""
+    with transaction.atomic():
+        locked = _lock_client(client)
+        if locked.status != ClientStatus.ACTIVE:
+            raise ValidationError(
+                _("Only an active client can be put on credit hold; this one is %(status)s."),
+                code="transition_not_allowed",
+                params={"status": _status_label(locked.status)},
+            )
+        _apply_status(locked, status=ClientStatus.CREDIT_HOLD, actor=None)
+    client.status = locked.status
+    return locked
+
+
+def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> Client:
+    """Approve or decline the client's postpay by hand, once and for good.
+
+    Allowed only while the reseller's "Allow client postpay" is Manually and
+    the permission is still "Verification not performed" or "Approval
+    required"; anything else raises ValidationError. The event-log entry is
+    hidden from the client: the verification is the reseller's own business."""
+    _check_actor(actor=actor, client=client)
+    if decision not in POSTPAY_DECISIONS:
+        raise ValidationError(_("Choose to approve or to decline."), code="invalid_decision")
+    with transaction.atomic():
+        locked = _lock_client(client)
+        if not locked.reseller.postpay_is_manual:
+            raise ValidationError(
+                _("This reseller's postpay permission is decided automatically."),
+                code="postpay_automatic",
+            )
+        if locked.postpay_decided_at is not None or (
+            locked.postpay_permission not in POSTPAY_UNDECIDED
+        ):
+            raise ValidationError(
+                _("The postpay permission has already been decided: %(permission)s."),
+                code="postpay_decided",
+                params={"permission": locked.get_postpay_permission_display()},
+            )
+        old_permission = locked.postpay_permission
+        locked.postpay_permission = decision
+        locked.postpay_decided_at = timezone.now()
+        locked.postpay_decided_by = actor.user
+        locked.save(
+            update_fields=["postpay_permission", "postpay_decided_at", "postpay_decided_by"]
+        )
+        ClientEvent.objects.create(
+            client=locked,
+            created_at=locked.postpay_decided_at,
+            event_type=EventType.POSTPAY_DECIDED,
+            subject=gettext("Postpay permission: %(permission)s")
+            % {"permission": locked.get_postpay_permission_display()},
+            description=gettext("Decided by %(actor)s.")
+            % {"actor": actor.user.get_full_name() or actor.user.email},
+            actor=actor.user,
+            visible_to_client=False,
+            data={"old_permission": old_permission, "new_permission": decision},
+        )
+    client.postpay_permission = locked.postpay_permission
+    client.postpay_decided_at = locked.postpay_decided_at
+    client.postpay_decided_by = locked.postpay_decided_by
+    return locked

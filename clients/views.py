@@ -3,34 +3,219 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clients import selectors, services
+from clients.export import client_csv_columns, client_csv_lines
 from clients.forms import ClientCreatePage, page_action, parse_token
+from clients.forms_actions import ClientPostpayForm, ClientStatusForm
+from clients.forms_list import ClientListForm
+from clients.models import Client, ClientStatus, PostpayPermission
 from users.access import manager_required
 from users.selectors import owner_search
 
+# The list's columns in screen order: (sort key, label). The postpay column is
+# shown only while the reseller decides postpay by hand, the reseller column
+# only to the root reseller's staff.
+LIST_COLUMNS = [
+    ("id", _("ID")),
+    ("reseller", _("Reseller")),
+    ("name", _("Name")),
+    ("status", _("Status")),
+    ("rule", _("Service rule")),
+    ("type", _("Client type")),
+    ("manager", _("Manager")),
+    ("country", _("Country")),
+    ("city", _("City")),
+    ("phone", _("Phone")),
+    ("owner", _("Owner")),
+    ("owner_email", _("Owner email")),
+    ("created", _("Created at")),
+    ("postpay", _("Postpay permission")),
+]
+EVENTS_PER_PAGE = 50
 
+
+def _list_form(request: HttpRequest) -> ClientListForm:
+    form = ClientListForm(request.GET, manager=request.manager)
+    form.is_valid()  # invalid parameters are dropped one by one, not the whole form
+    return form
+
+
+def _list_columns(*, sort: str, show_postpay: bool, show_reseller: bool) -> list[dict]:
+    """The header cells: each column's label, its sort state and the sort a
+    click on it asks for (ascending first, then the reverse)."""
+    columns = []
+    for key, label in LIST_COLUMNS:
+        if (key == "postpay" and not show_postpay) or (key == "reseller" and not show_reseller):
+            continue
+        direction = "asc" if sort == key else "desc" if sort == f"-{key}" else ""
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "direction": direction,
+                "next_sort": f"-{key}" if direction == "asc" else key,
+            }
+        )
+    return columns
+
+
+@require_safe
 @manager_required
 def client_list(request: HttpRequest) -> HttpResponse:
-    """The reseller's clients, newest first, paginated."""
-    paginator = Paginator(selectors.client_list(manager=request.manager), 50)
-    page = paginator.get_page(request.GET.get("page"))
+    """The clients the manager may see: search, filters, sort by column and
+    pagination, all in the URL so that a view can be bookmarked and shared."""
+    form = _list_form(request)
+    reseller = request.manager.reseller
+    sort = form.sort_value()
+    clients = selectors.client_list(manager=request.manager, filters=form.filters(), sort=sort)
+    page = Paginator(clients, form.page_size()).get_page(form.data.get("page"))
+    show_postpay = reseller.postpay_is_manual
+    show_reseller = reseller.is_root
     return render(
         request,
         "clients/list.html",
-        {"page": page, "show_postpay": request.manager.reseller.postpay_is_manual},
+        {
+            "form": form,
+            "query": form.data,
+            "page": page,
+            "columns": _list_columns(
+                sort=sort, show_postpay=show_postpay, show_reseller=show_reseller
+            ),
+            "show_postpay": show_postpay,
+            "show_reseller": show_reseller,
+        },
     )
 
 
+@require_safe
+@manager_required
+def client_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The list as it is filtered and sorted on screen, every page of it, as
+    a CSV file streamed row by row."""
+    form = _list_form(request)
+    reseller = request.manager.reseller
+    clients = selectors.client_list(
+        manager=request.manager, filters=form.filters(), sort=form.sort_value()
+    )
+    columns = client_csv_columns(
+        show_postpay=reseller.postpay_is_manual, show_reseller=reseller.is_root
+    )
+    response = StreamingHttpResponse(
+        client_csv_lines(clients=clients, columns=columns),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="clients-{stamp}.csv"'
+    return response
+
+
+def _delivery_list(client: Client) -> list | None:
+    """The client's notification delivery log, or None while the notifications
+    app does not offer one."""
+    try:
+        from notifications.selectors import delivery_list_for_client
+    except ImportError:
+        return None
+    return list(delivery_list_for_client(client=client))
+
+
+@require_safe
 @manager_required
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
-    """One client's details."""
+    """One client: details by section, users, event log, delivery log and the
+    status and postpay actions allowed from its current state."""
     client = selectors.client_get(manager=request.manager, client_id=client_id)
-    return render(request, "clients/detail.html", {"client": client})
+    events = Paginator(selectors.client_event_list(client=client), EVENTS_PER_PAGE).get_page(
+        request.GET.get("events_page", "").replace("\x00", "")
+    )
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "client": client,
+            "accesses": selectors.client_access_list(client=client),
+            "attribute_rows": selectors.client_attribute_rows(client=client),
+            "events": events,
+            "deliveries": _delivery_list(client),
+            "status_targets": services.client_status_targets(client=client),
+            "show_postpay": client.reseller.postpay_is_manual,
+            "postpay_can_decide": services.client_postpay_can_decide(client=client),
+            "postpay_decisions": ClientPostpayForm.base_fields["decision"].choices,
+            "show_reseller": request.manager.reseller.is_root,
+        },
+    )
+
+
+def _refuse(request: HttpRequest, client: Client, error: ValidationError) -> HttpResponse:
+    for message in error.messages:
+        messages.error(request, message)
+    return redirect("clients:detail", client_id=client.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def client_status_change(request: HttpRequest, client_id: int) -> HttpResponse:
+    """GET: the confirmation page of a status change (the client page asks in
+    a dialog; this page serves links opened without it). POST: the change."""
+    client = selectors.client_get(manager=request.manager, client_id=client_id)
+    # Only exact choices pass: a value with a NUL or anything else is refused.
+    form = ClientStatusForm(request.POST if request.method == "POST" else request.GET)
+    if not form.is_valid():
+        return _refuse(request, client, ValidationError(_("Choose a status.")))
+    status = ClientStatus(form.cleaned_data["status"])
+    if request.method == "GET":
+        if status not in services.client_status_targets(client=client):
+            return _refuse(
+                request,
+                client,
+                ValidationError(
+                    _("A client cannot go from the status %(old)s to %(new)s.")
+                    % {"old": client.get_status_display(), "new": status.label}
+                ),
+            )
+        return render(request, "clients/status_confirm.html", {"client": client, "status": status})
+    try:
+        services.client_set_status(actor=request.manager, client=client, status=status)
+    except ValidationError as error:
+        return _refuse(request, client, error)
+    messages.success(request, _("The status is now %(status)s.") % {"status": status.label})
+    return redirect("clients:detail", client_id=client.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def client_postpay_decide(request: HttpRequest, client_id: int) -> HttpResponse:
+    """GET: the confirmation page of a postpay decision. POST: the decision,
+    which is final."""
+    client = selectors.client_get(manager=request.manager, client_id=client_id)
+    form = ClientPostpayForm(request.POST if request.method == "POST" else request.GET)
+    if not form.is_valid():
+        return _refuse(request, client, ValidationError(_("Choose to approve or to decline.")))
+    decision = PostpayPermission(form.cleaned_data["decision"])
+    if request.method == "GET":
+        if not services.client_postpay_can_decide(client=client):
+            return _refuse(
+                request, client, ValidationError(_("The postpay permission cannot be decided now."))
+            )
+        return render(
+            request,
+            "clients/postpay_confirm.html",
+            {"client": client, "decision": (decision.value, decision.label)},
+        )
+    try:
+        services.client_decide_postpay(actor=request.manager, client=client, decision=decision)
+    except ValidationError as error:
+        return _refuse(request, client, error)
+    messages.success(
+        request, _("Postpay permission: %(permission)s.") % {"permission": decision.label}
+    )
+    return redirect("clients:detail", client_id=client.pk)
 
 
 # --- The Add client page -------------------------------------------------------
