@@ -19,8 +19,9 @@ from clients.selectors import (
 )
 from users.models import Manager
 
-PAGE_SIZES = (25, 50, 100)
-DEFAULT_PAGE_SIZE = 50
+# The default first: an unchosen select shows it.
+PAGE_SIZES = (50, 100, 200)
+DEFAULT_PAGE_SIZE = PAGE_SIZES[0]
 # Dates outside these years are typos, and the extremes would overflow when
 # turned into the bounds of a day in the panel's time zone.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
@@ -184,9 +185,3 @@ class ClientListForm(forms.Form):
 
     def page_size(self) -> int:
         return self.cleaned_data.get("per_page") or DEFAULT_PAGE_SIZE
-
-    def has_filters(self) -> bool:
-        """Whether anything narrows the list (for the "Reset" link)."""
-        return any(
-            self.cleaned_data.get(name) for name in self.fields if name not in ("sort", "per_page")
-        )

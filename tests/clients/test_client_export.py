@@ -116,7 +116,7 @@ def test_deleted_left_out_by_default(petr_browser, clients):
 def test_every_page_is_exported(petr_browser, sub_reseller, sub_rules):
     for _ in range(60):
         make_client(reseller=sub_reseller, rules=sub_rules, owner=make_user(password=None))
-    _, rows = read_csv(petr_browser.get(EXPORT_URL, {"page": "2", "per_page": "25"}))
+    _, rows = read_csv(petr_browser.get(EXPORT_URL, {"page": "2", "per_page": "50"}))
     assert len(rows) == 61
 
 
