@@ -679,7 +679,10 @@ class ClientCreatePage:
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Put the service's errors beside the fields they are about."""
-        error_dict = getattr(error, "error_dict", {NON_FIELD_ERRORS: error.error_list})
+        if hasattr(error, "error_dict"):
+            error_dict = error.error_dict
+        else:
+            error_dict = {NON_FIELD_ERRORS: error.error_list}
         by_section = {form.prefix: form for form in self.forms}
         for key, errors in error_dict.items():
             if key.startswith("attributes."):
