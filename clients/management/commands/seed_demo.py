@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from clients.models import AccessLevel, Client, ClientAccess, ClientEvent, EventType
+from clients.models import Client, PostpayPermission
+from clients.services import NewOwner, client_create
 from rules.models import (
     AccountValidationSettings,
     Attribute,
@@ -106,40 +107,44 @@ class Command(BaseCommand):
             status=ManagerStatus.INACTIVE,
         )
 
+        # Every demo client is born the way the Add client page makes one.
         self.client(
-            root,
-            root_rules,
             demo,
+            root_rules,
             "person",
             "Петров Алексей Викторович",
-            owner=("alexey.petrov@example.com", "Алексей", "Петров"),
+            contract=("alexey.petrov@example.com", "Алексей", "Викторович", "Петров"),
+            attributes={"passport_series": "4510", "passport_number": "123456"},
+            manager=demo,
         )
         self.client(
-            root,
-            root_rules,
             demo,
+            root_rules,
             "company",
             "Ромашка",
-            owner=("info@romashka.example", "Мария", "Соколова"),
+            contract=("info@romashka.example", "Мария", "", "Соколова"),
+            attributes={"inn": "7707083893", "kpp": "773601001", "ogrn": "1027700132195"},
             company="Ромашка",
+            manager=demo,
         )
         self.client(
-            root,
+            demo,
             root_rules,
-            None,
             "company",
             "Вектор",
-            owner=("admin@vector.example", "Дмитрий", "Лебедев"),
+            contract=("admin@vector.example", "Дмитрий", "", "Лебедев"),
+            attributes={"inn": "500100732259"},
             company="Вектор",
             rule="vip",
         )
         self.client(
-            partner,
-            partner_rules,
             petr,
+            partner_rules,
             "person",
             "Новикова Елена Сергеевна",
-            owner=("elena.novikova@example.com", "Елена", "Новикова"),
+            contract=("elena.novikova@example.com", "Елена", "Сергеевна", "Новикова"),
+            attributes={"passport_series": "4012", "passport_number": "654321"},
+            manager=petr,
         )
 
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
@@ -234,47 +239,46 @@ class Command(BaseCommand):
 
     def client(
         self,
-        reseller: Reseller,
+        actor: Manager,
         rules: dict,
-        manager: Manager | None,
         type_key: str,
         name: str,
         *,
-        owner: tuple[str, str, str],
+        contract: tuple[str, str, str, str],
+        attributes: dict[str, str],
         company: str = "",
         rule: str = "standard",
+        manager: Manager | None = None,
     ) -> None:
+        reseller = actor.reseller
         if Client.objects.filter(reseller=reseller, name=name).exists():
             return
-        owner_email, owner_first, owner_last = owner
-        owner_user = User.objects.filter(
-            email__iexact=owner_email
-        ).first() or User.objects.create_user(
-            email=owner_email, first_name=owner_first, last_name=owner_last
-        )
-        client = Client.objects.create(
-            reseller=reseller,
+        email, first_name, middle_name, last_name = contract
+        existing = User.objects.filter(email__iexact=email).first()
+        client_create(
+            actor=actor,
             client_type=rules["types"][type_key],
             company_name=company,
-            name=name,
             manager=manager,
             service_rule=rules["rules"][rule],
+            postpay_permission=PostpayPermission.APPROVED if reseller.postpay_is_manual else None,
             country="RU",
             region="Москва",
             city="Москва",
             postal_code="125009",
             address_line1="ул. Тверская, 1",
             phone="+74951234567",
-            email=owner_email,
-            contract_first_name=owner_first,
-            contract_last_name=owner_last,
-            contract_email=owner_email,
-            created_by=manager.user if manager else None,
-        )
-        ClientAccess.objects.create(client=client, user=owner_user, level=AccessLevel.OWNER)
-        ClientEvent.objects.create(
-            client=client,
-            event_type=EventType.CLIENT_CREATED,
-            subject="Клиент создан",
-            description="Демонстрационные данные",
+            email=email,
+            contract_first_name=first_name,
+            contract_middle_name=middle_name,
+            contract_last_name=last_name,
+            contract_email=email,
+            owner=existing,
+            new_owner=None
+            if existing
+            else NewOwner(
+                first_name=first_name, middle_name=middle_name, last_name=last_name, email=email
+            ),
+            terms_accepted=reseller.terms_required,
+            attributes=attributes,
         )
