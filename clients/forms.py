@@ -316,7 +316,7 @@ class OwnerForm(SectionForm):
         if cleaned.get("mode") == OwnerMode.EXISTING:
             raw = (cleaned.get("pick") or cleaned.get("user") or "").strip()
             owner = None
-            if raw.isdigit():
+            if raw.isascii() and raw.isdigit():
                 owner = user_list_reachable(reseller=self.actor.reseller).filter(pk=raw).first()
             if owner is None:
                 message = (
@@ -633,7 +633,7 @@ class ClientCreatePage:
         else:
             raw = form.initial.get("user")
         raw = str(raw or "")
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             return None
         return user_list_reachable(reseller=self.reseller).filter(pk=raw).first()
 

@@ -31,6 +31,8 @@ def manager_list_active(*, reseller: Reseller) -> QuerySet[Manager]:
 
 OWNER_SEARCH_MIN_LENGTH = 2
 OWNER_SEARCH_LIMIT = 20
+OWNER_SEARCH_MAX_WORDS = 4
+OWNER_SEARCH_MAX_WORD_LENGTH = 100
 
 
 def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
@@ -45,11 +47,14 @@ def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
 def owner_search(*, reseller: Reseller, query: str) -> list[User]:
     """Reachable users whose name or email contains every word of the query;
     nothing for fewer than two characters, at most twenty, by name."""
-    query = " ".join(query.split())
-    if len(query) < OWNER_SEARCH_MIN_LENGTH:
+    words = query.replace("\x00", "").split()
+    if len(" ".join(words)) < OWNER_SEARCH_MIN_LENGTH:
         return []
     users = user_list_reachable(reseller=reseller)
-    for word in query.split(" "):
+    # A person types a name and a surname; a pasted essay must not build a
+    # query the database refuses.
+    for word in words[:OWNER_SEARCH_MAX_WORDS]:
+        word = word[:OWNER_SEARCH_MAX_WORD_LENGTH]
         # SQLite's LIKE folds the case of ASCII letters only: try the usual
         # spellings of a Cyrillic word too (ирина, Ирина, ИРИНА).
         condition = Q()
