@@ -25,9 +25,11 @@ messages: install
 run: install messages
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving on http://$(HOST):$(PORT)/ with its task worker; Ctrl+C stops both."
+	@echo "Serving on http://$(HOST):$(PORT)/ with its task worker and the directory stub" \
+	  "on http://127.0.0.1:8001/; Ctrl+C stops all three."
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
+	  $(BIN)/python manage.py directory_stub --port 8001 & \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install messages

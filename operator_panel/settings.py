@@ -164,6 +164,17 @@ PANEL_URL = os.environ.get("PANEL_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "panel@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Per-process memory cache: enough for the directory's short-lived answers.
+# Several processes may each keep their own copy; set a shared backend
+# (Redis, Memcached) here when that matters.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The organization directory (clients/directory.py) must never hold up the
+# Add client page: short timeouts in seconds, and answers kept for a while.
+DIRECTORY_CONNECT_TIMEOUT = float(os.environ.get("DIRECTORY_CONNECT_TIMEOUT", "0.5"))
+DIRECTORY_READ_TIMEOUT = float(os.environ.get("DIRECTORY_READ_TIMEOUT", "0.8"))
+DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "300"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
