@@ -46,11 +46,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
-    "django_tasks_db",
     "users",
     "rules",
     "clients",
     "notifications",
+    # After notifications: its `db_worker` (the django-tasks-db worker plus
+    # recovery of tasks whose worker died) takes the name; earlier apps win.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +162,22 @@ MAILERS = {"default": {"BACKEND": _email_backend_path, "OPTIONS": _email_options
 
 # The panel's own address, for links in emails (a reseller may override it).
 PANEL_URL = os.environ.get("PANEL_URL", "http://127.0.0.1:8000")
+
+# Notifications (see notifications/services.py). The owner's password-setup
+# link expires after OWNER_INVITATION_TIMEOUT seconds (7 days).
+OWNER_INVITATION_TIMEOUT = int(os.environ.get("OWNER_INVITATION_TIMEOUT", str(7 * 24 * 3600)))
+# Where the owner signs in after setting the password; empty hides the link.
+CLIENT_AREA_URL = os.environ.get("CLIENT_AREA_URL", "")
+# A failed send is retried after about BASE * 2**(n-1) seconds (capped at MAX,
+# with jitter), up to MAX_ATTEMPTS attempts in all.
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "6"))
+NOTIFICATION_RETRY_BASE_DELAY = float(os.environ.get("NOTIFICATION_RETRY_BASE_DELAY", "60"))
+NOTIFICATION_RETRY_MAX_DELAY = float(os.environ.get("NOTIFICATION_RETRY_MAX_DELAY", "3600"))
+# A task RUNNING longer than the lease has lost its worker and is run again,
+# at most TASK_MAX_RECOVERIES times; the worker looks every CHECK_INTERVAL seconds.
+TASK_LEASE_SECONDS = int(os.environ.get("TASK_LEASE_SECONDS", "600"))
+TASK_MAX_RECOVERIES = int(os.environ.get("TASK_MAX_RECOVERIES", "3"))
+TASK_LEASE_CHECK_INTERVAL = float(os.environ.get("TASK_LEASE_CHECK_INTERVAL", "30"))
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "panel@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

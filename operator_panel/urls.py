@@ -8,4 +8,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("users.urls")),
     path("clients/", include("clients.urls")),
+    path("welcome/", include("notifications.urls")),
 ]
