@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from notifications.services import notify
 
 from clients.models import (
     AccessLevel,
@@ -24,6 +23,7 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
+from notifications.services import notify
 from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import ClientType, ServiceRule

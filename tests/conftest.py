@@ -10,7 +10,7 @@ import itertools
 import pytest
 from django.test import Client as HttpClient
 
-from clients.models import AccessLevel, Client, ClientAccess, ClientStatus
+from clients.models import AccessLevel, Client, ClientAccess, ClientStatus, EventType
 from rules.models import (
     AccountValidationSettings,
     Attribute,
@@ -208,3 +208,26 @@ def irina_browser(irina) -> HttpClient:
     browser = HttpClient()
     browser.force_login(irina.user)
     return browser
+
+
+@pytest.fixture
+def client_created_handler(root_reseller):
+    """The root reseller's "client created" email handler (sub-resellers use
+    it too), with a template of its own: transactional tests flush the one
+    the data migration makes."""
+    from notifications.models import Channel, EventHandler, NotificationTemplate, TemplateContent
+
+    template = NotificationTemplate.objects.create(name="Client created", key="test_client_created")
+    for language in ("ru", "en"):
+        TemplateContent.objects.create(
+            template=template,
+            language=language,
+            subject="{{ client.name }}",
+            body_text="{{ owner.email }} {{ owner_password_setup_url }}",
+        )
+    return EventHandler.objects.create(
+        reseller=root_reseller,
+        event=EventType.CLIENT_CREATED,
+        channel=Channel.EMAIL,
+        template=template,
+    )

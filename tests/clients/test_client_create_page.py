@@ -17,6 +17,7 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
+from notifications.models import Delivery
 from rules.models import Attribute, AttributeOption, AttributeValueType
 from tests.conftest import make_client, make_manager, make_user
 from users.models import PostpayMode, User
@@ -32,6 +33,11 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def notifications_on(client_created_handler):
+    """Creating a client queues its notification, as in production."""
 
 
 class _FormFields(HTMLParser):
@@ -279,6 +285,7 @@ def test_a_private_person_without_company_name(petr_browser, petr, sub_rules):
     owner = client.accesses.get(level=AccessLevel.OWNER).user
     assert (owner.email, owner.first_name) == ("maria@example.com", "Мария")
     assert messages_of(response) == ["The client Иванов Иван Петрович is created."]
+    assert Delivery.objects.get(client=client).recipient == "maria@example.com"
     detail = petr_browser.get(response["Location"])
     assert detail.status_code == 200
 

@@ -8,8 +8,10 @@ from html import unescape as html_unescape
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django_tasks_db.models import DBTaskResult
 
 from clients.models import Client, ClientAccess, ClientEvent
+from notifications.models import Delivery
 from rules.models import Attribute, AttributeValueType
 from tests.clients.test_client_create_page import (
     CREATE_URL,
@@ -29,14 +31,21 @@ def english(settings):
         yield
 
 
+@pytest.fixture(autouse=True)
+def notifications_on(client_created_handler):
+    """A rejected page must not queue the notification a created client would."""
+
+
 def submit(browser, data: dict):
     """Post the page expecting it back with errors and nothing saved."""
     counts = (Client.objects.count(), User.objects.count(), ClientAccess.objects.count())
     events = ClientEvent.objects.count()
+    queued = (Delivery.objects.count(), DBTaskResult.objects.count())
     response = browser.post(CREATE_URL, data)
     assert response.status_code == 200, response.get("Location")
     assert (Client.objects.count(), User.objects.count(), ClientAccess.objects.count()) == counts
     assert ClientEvent.objects.count() == events
+    assert (Delivery.objects.count(), DBTaskResult.objects.count()) == queued
     return response
 
 

@@ -23,6 +23,7 @@ from clients.models import (
     TermsStatus,
 )
 from clients.services import DuplicateSubmission, NewOwner, client_create
+from notifications.models import Delivery
 from rules.models import Attribute, AttributeOption, AttributeValueType
 from tests.conftest import make_client, make_manager, make_user
 from users.models import PostpayMode, User
@@ -36,6 +37,12 @@ VALID_KPP = "773601001"
 def english():
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def notifications_on(client_created_handler):
+    """A handler exists, so a created client queues its notification and a
+    rejected one must not."""
 
 
 def written() -> dict[str, int]:
@@ -133,7 +140,15 @@ def test_creates_a_private_person_with_a_new_owner(petr, sub_rules):
     assert after["users"] == before["users"] + 1
 
 
-def test_queues_the_client_created_notification(petr, sub_rules, monkeypatch):
+def test_queues_the_client_created_notification_in_the_same_transaction(petr, sub_rules):
+    client = client_create(actor=petr, **arguments(sub_rules))
+    delivery = Delivery.objects.get(client=client)
+    assert (delivery.event, delivery.recipient) == (EventType.CLIENT_CREATED, "Owner@example.com")
+    assert delivery.actor == petr.user
+    assert DBTaskResult.objects.filter(id=delivery.task_id).exists()
+
+
+def test_calls_notify_with_the_event_client_and_actor(petr, sub_rules, monkeypatch):
     calls = []
     monkeypatch.setattr(services, "notify", lambda **kwargs: calls.append(kwargs))
     client = client_create(actor=petr, **arguments(sub_rules))
