@@ -90,11 +90,15 @@ def render_message(
     *, subject: str, body_text: str, body_html: str, context: dict[str, Any]
 ) -> RenderedMessage:
     """Render a template's texts; HTML is autoescaped, plain text and subject are not."""
+    # Context's own autoescape decides, not the engine's: off for plain text.
+    text = Context(context, autoescape=False)
     return RenderedMessage(
-        subject=clean_subject(_TEXT_ENGINE.from_string(subject).render(Context(context))),
-        body_text=_TEXT_ENGINE.from_string(body_text).render(Context(context)),
+        subject=clean_subject(_TEXT_ENGINE.from_string(subject).render(text)),
+        body_text=_TEXT_ENGINE.from_string(body_text).render(text),
         body_html=(
-            _HTML_ENGINE.from_string(body_html).render(Context(context)) if body_html else ""
+            _HTML_ENGINE.from_string(body_html).render(Context(context, autoescape=True))
+            if body_html
+            else ""
         ),
     )
 
@@ -166,16 +170,19 @@ def template_source_check(*, source: str, html: bool = False) -> None:
         raise ValidationError(
             _("Template syntax error: %(error)s"), params={"error": error}, code="syntax"
         ) from error
-    unknown = _unknown_variables(template.nodelist, SAMPLE_CONTEXT)
+    _raise_unknown(_unknown_variables(template.nodelist, SAMPLE_CONTEXT))
     try:
-        output = template.render(Context(SAMPLE_CONTEXT))
+        output = template.render(Context(SAMPLE_CONTEXT, autoescape=html))
     except Exception as error:
         raise ValidationError(
             _("The template cannot be rendered: %(error)s"),
             params={"error": error},
             code="render",
         ) from error
-    unknown += _UNKNOWN_RE.findall(output)
+    _raise_unknown(_UNKNOWN_RE.findall(output))
+
+
+def _raise_unknown(unknown: list[str]) -> None:
     if unknown:
         raise ValidationError(
             _("Unknown variable: %(variables)s. Available: %(available)s."),

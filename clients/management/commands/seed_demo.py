@@ -5,6 +5,7 @@ from django.db import transaction
 
 from clients.models import Client, PostpayPermission
 from clients.services import NewOwner, client_create
+from notifications import services as notification_services
 from rules.models import (
     AccountValidationSettings,
     Attribute,
@@ -76,6 +77,7 @@ class Command(BaseCommand):
                 "allowed_countries": ["RU", "BY", "KZ", "AM"],
             },
         )
+        notification_services.ensure_default_handlers()
         root_rules = self.rules(root)
         partner_rules = self.rules(partner)
 
