@@ -15,6 +15,7 @@ from clients.forms import ClientCreatePage, page_action, parse_token
 from clients.forms_actions import ClientPostpayForm, ClientStatusForm
 from clients.forms_list import ClientListForm
 from clients.models import Client, ClientStatus, PostpayPermission
+from notifications.selectors import delivery_list_for_client
 from users.access import manager_required
 from users.selectors import owner_search
 
@@ -38,6 +39,7 @@ LIST_COLUMNS = [
     ("postpay", _("Postpay permission")),
 ]
 EVENTS_PER_PAGE = 50
+DELIVERIES_SHOWN = 50  # the latest ones
 
 
 def _list_form(request: HttpRequest) -> ClientListForm:
@@ -115,16 +117,6 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-def _delivery_list(client: Client) -> list | None:
-    """The client's notification delivery log, or None while the notifications
-    app does not offer one."""
-    try:
-        from notifications.selectors import delivery_list_for_client
-    except ImportError:
-        return None
-    return list(delivery_list_for_client(client=client))
-
-
 @require_safe
 @manager_required
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
@@ -142,7 +134,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "accesses": selectors.client_access_list(client=client),
             "attribute_rows": selectors.client_attribute_rows(client=client),
             "events": events,
-            "deliveries": _delivery_list(client),
+            "deliveries": delivery_list_for_client(client=client)[:DELIVERIES_SHOWN],
             "status_targets": services.client_status_targets(client=client),
             "show_postpay": client.reseller.postpay_is_manual,
             "postpay_can_decide": services.client_postpay_can_decide(client=client),

@@ -285,3 +285,42 @@ def test_admin_action_puts_active_clients_on_credit_hold(client_of, notified):
     event = ClientEvent.objects.get(client=active)
     assert event.actor is None  # the System
     assert [m.level_tag for m in response.context["messages"]] == ["success", "warning"]
+
+
+# --- With the real notifications app ------------------------------------------------
+
+
+@pytest.fixture
+def status_handler(sub_reseller):
+    from notifications.models import EventHandler, NotificationTemplate, TemplateContent
+
+    template = NotificationTemplate.objects.create(name="Статус", key="status_changed")
+    TemplateContent.objects.create(
+        template=template, language="ru", subject="Статус изменён", body_text="{{ client.name }}"
+    )
+    return EventHandler.objects.create(
+        reseller=sub_reseller, event=EventType.STATUS_CHANGED, template=template
+    )
+
+
+def test_status_change_queues_a_delivery_shown_on_the_page(
+    petr_browser, petr, client_of, status_handler
+):
+    from notifications.models import Delivery
+
+    client = client_of()
+    petr_browser.post(status_url(client), {"status": S.ADMINISTRATIVE_HOLD})
+    delivery = Delivery.objects.get(client=client)
+    assert delivery.event == EventType.STATUS_CHANGED
+    assert delivery.actor == petr.user
+    page = petr_browser.get(reverse("clients:detail", args=[client.pk])).content.decode()
+    log = page.split('data-testid="delivery-log"', 1)[1]
+    assert delivery.recipient in log
+
+
+def test_a_refused_change_queues_nothing(petr_browser, client_of, status_handler):
+    from notifications.models import Delivery
+
+    client = client_of(S.DELETED)
+    petr_browser.post(status_url(client), {"status": S.ACTIVE})
+    assert not Delivery.objects.filter(client=client).exists()
