@@ -1,8 +1,11 @@
 """notify(): queued in the caller's transaction, per the reseller's handler."""
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.test import Client as HttpClient
 from django_tasks_db.models import DBTaskResult
 
 from clients.models import EventType
@@ -10,7 +13,7 @@ from notifications.models import Delivery, DeliveryStatus, EventHandler
 from notifications.services import notify
 from notifications.tasks import deliver_notification
 from tests.conftest import make_client
-from tests.notifications.conftest import make_template, run_worker
+from tests.notifications.conftest import link_in, make_template, run_worker
 
 
 class Rollback(Exception):
@@ -53,6 +56,15 @@ def test_committed_client_sends_one_email_to_owner(
     assert delivery.subject == "Клиент Ромашка создан"
     assert delivery.actor == irina.user
     assert [a.outcome for a in delivery.attempt_log.all()] == ["sent"]
+    # The link works once.
+    path = urlsplit(link_in(message)).path
+    browser = HttpClient()
+    password = "Tverskaya-street-1-kiosk"
+    response = browser.post(path, {"new_password1": password, "new_password2": password})
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password(password)
+    assert 'data-testid="link-used"' in browser.get(path).text
 
 
 def test_task_args_hold_only_the_delivery_id(client_of_root, root_handler):

@@ -1,0 +1,203 @@
+"""Failed sends are retried with backoff, a bounded number of times; tasks
+whose worker died are put back by the lease recovery of our db_worker."""
+
+import datetime as dt
+import socket
+
+import pytest
+from django.core import mail
+from django.core.management import get_commands
+from django.tasks import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from clients.models import EventType
+from notifications.models import AttemptOutcome, DeliveryAttempt, DeliveryStatus, TemplateContent
+from notifications.services import (
+    DeliveryAttemptFailed,
+    delivery_attempt,
+    notify,
+    retry_delay,
+    tasks_recover_expired,
+)
+from tests.notifications.conftest import run_worker
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """The real SMTP backend, pointed at a port where nothing listens."""
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed_port(), "timeout": 5},
+        }
+    }
+
+
+def test_retry_delay_grows_exponentially_within_jitter():
+    low = [
+        retry_delay(failed_attempts=n, base=60, cap=3600, rand=lambda a, b: a) for n in (1, 2, 3)
+    ]
+    high = [
+        retry_delay(failed_attempts=n, base=60, cap=3600, rand=lambda a, b: b) for n in (1, 2, 3)
+    ]
+
+    assert low == [30, 60, 120]
+    assert high == [60, 120, 240]
+
+
+def test_retry_delay_is_capped():
+    assert retry_delay(failed_attempts=30, base=60, cap=3600, rand=lambda a, b: b) == 3600
+
+
+def test_failed_send_is_logged_and_rescheduled(client_of_root, root_handler, smtp_down, settings):
+    settings.NOTIFICATION_RETRY_BASE_DELAY = 100
+    settings.NOTIFICATION_RETRY_MAX_DELAY = 1000
+    [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+    first_task = delivery.task_id
+
+    before = timezone.now()
+    with pytest.raises(DeliveryAttemptFailed):
+        delivery_attempt(delivery_id=delivery.pk)
+    after = timezone.now()
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.RETRYING
+    assert delivery.attempts == 1
+    assert "Connection refused" in delivery.last_error or "ConnectionRefused" in delivery.last_error
+    assert delivery.subject == "Клиент Ромашка создан"
+    [attempt] = delivery.attempt_log.all()
+    assert attempt.outcome == AttemptOutcome.FAILED
+    assert attempt.error == delivery.last_error
+    retry_task = DBTaskResult.objects.get(id=delivery.task_id)
+    assert delivery.task_id != first_task
+    assert retry_task.status == TaskResultStatus.READY
+    assert retry_task.args_kwargs["kwargs"] == {"delivery_id": delivery.pk}
+    # First retry: between half a step and a step (50-100 s) after the failure.
+    assert before + dt.timedelta(seconds=50) <= retry_task.run_after
+    assert retry_task.run_after <= after + dt.timedelta(seconds=100)
+    assert retry_task.run_after == delivery.next_attempt_at
+
+
+def test_attempts_are_bounded(client_of_root, root_handler, smtp_down, settings):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+
+    for _ in range(3):
+        with pytest.raises(DeliveryAttemptFailed):
+            delivery_attempt(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == 3
+    assert delivery.next_attempt_at is None
+    # One task queued by notify, two retries, none after the last attempt.
+    assert DBTaskResult.objects.count() == 3
+    # A stray run of the task after giving up sends nothing and records nothing.
+    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.FAILED
+    assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 3
+
+
+def test_unrenderable_template_fails_without_retry(client_of_root, root_handler):
+    TemplateContent.objects.filter(template=root_handler.template).update(
+        body_text="{% include 'x.html' %}"
+    )
+    [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+
+    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.FAILED
+
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+    assert DBTaskResult.objects.count() == 1
+    assert mail.outbox == []
+
+
+def test_sent_delivery_is_not_sent_again(client_of_root, root_handler):
+    [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+
+    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.SENT
+
+    assert len(mail.outbox) == 1
+
+
+def test_db_worker_command_is_ours():
+    assert get_commands()["db_worker"] == "notifications"
+
+
+def _claim(task_row: DBTaskResult, *, minutes_ago: float, workers: list[str]) -> None:
+    task_row.status = TaskResultStatus.RUNNING
+    task_row.started_at = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    task_row.worker_ids = workers
+    task_row.save()
+
+
+def test_task_past_its_lease_is_put_back(client_of_root, root_handler, settings):
+    settings.TASK_LEASE_SECONDS = 600
+    notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+    task_row = DBTaskResult.objects.get()
+    _claim(task_row, minutes_ago=11, workers=["dead-worker"])
+
+    assert tasks_recover_expired() == 1
+
+    task_row.refresh_from_db()
+    assert task_row.status == TaskResultStatus.READY
+
+
+def test_task_within_its_lease_is_left_alone(client_of_root, root_handler, settings):
+    settings.TASK_LEASE_SECONDS = 600
+    notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+    task_row = DBTaskResult.objects.get()
+    _claim(task_row, minutes_ago=9, workers=["busy-worker"])
+
+    assert tasks_recover_expired() == 0
+
+    task_row.refresh_from_db()
+    assert task_row.status == TaskResultStatus.RUNNING
+
+
+def test_task_that_keeps_losing_its_worker_is_given_up(client_of_root, root_handler, settings):
+    settings.TASK_MAX_RECOVERIES = 2
+    notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+    task_row = DBTaskResult.objects.get()
+    _claim(task_row, minutes_ago=60, workers=["w1", "w2", "w3"])
+
+    assert tasks_recover_expired() == 1
+
+    task_row.refresh_from_db()
+    assert task_row.status == TaskResultStatus.FAILED
+    assert task_row.exception_class_path.endswith("TaskLeaseExpired")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_recovers_a_dead_workers_task_and_resends_with_same_message_id(
+    client_of_root, root_handler
+):
+    """The worker died after starting the attempt: the task stayed RUNNING and
+    the attempt "started". The next db_worker puts the task back and sends."""
+    [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+    task_row = DBTaskResult.objects.get()
+    _claim(task_row, minutes_ago=60, workers=["dead-worker"])
+    delivery.attempts = 1
+    delivery.status = DeliveryStatus.SENDING
+    delivery.save()
+    DeliveryAttempt.objects.create(delivery=delivery, number=1, worker_id="dead-worker")
+
+    run_worker()
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert [(a.number, a.outcome) for a in delivery.attempt_log.all()] == [
+        (1, AttemptOutcome.INTERRUPTED),
+        (2, AttemptOutcome.SENT),
+    ]
+    [message] = mail.outbox
+    assert message.extra_headers["Message-ID"] == delivery.message_id
+    task_row.refresh_from_db()
+    assert task_row.status == TaskResultStatus.SUCCESSFUL
