@@ -138,6 +138,7 @@ class PartySuggestion:
     ogrn: str
     short_name: str  # name.short_with_opf, e.g. ООО "РОМАШКА"
     full_name: str  # name.full_with_opf
+    plain_name: str  # name.short, else name.full: without the legal form (РОМАШКА)
     management_name: str
     management_post: str
     status: str  # a PartyStatus value, or whatever else the service said
@@ -188,7 +189,9 @@ CONTRACT_FIRST_NAME = f"{AutofillField.CONTRACT_PERSON}.first_name"
 CONTRACT_MIDDLE_NAME = f"{AutofillField.CONTRACT_PERSON}.middle_name"
 
 
-def suggestion_fields(suggestion: PartySuggestion, *, allowed: Iterable[str]) -> dict[str, str]:
+def suggestion_fields(
+    suggestion: PartySuggestion, *, allowed: Iterable[str], with_legal_form: bool = True
+) -> dict[str, str]:
     """The values a chosen suggestion puts on the Add client page.
 
     Keyed by ``AutofillField`` values and limited to ``allowed`` (the
@@ -197,10 +200,18 @@ def suggestion_fields(suggestion: PartySuggestion, *, allowed: Iterable[str]) ->
     so the page clears what an earlier choice filled. The contract person
     expands to ``contract_person.last_name``, ``.first_name`` and
     ``.middle_name``.
+
+    The company name is ``name.short_with_opf`` (ООО "РОМАШКА"), as the design
+    says; ``with_legal_form=False`` gives the name alone (РОМАШКА) for an
+    installation whose validation forbids legal-form abbreviations.
     """
     allowed = set(allowed)
     values = {
-        AutofillField.COMPANY_NAME: suggestion.short_name or suggestion.value,
+        AutofillField.COMPANY_NAME: (
+            (suggestion.short_name or suggestion.value)
+            if with_legal_form
+            else (suggestion.plain_name or suggestion.short_name or suggestion.value)
+        ),
         AutofillField.INN: suggestion.inn,
         AutofillField.KPP: suggestion.kpp,
         AutofillField.OGRN: suggestion.ogrn,
@@ -414,6 +425,7 @@ def _parse_suggestion(item: Mapping[str, Any]) -> PartySuggestion:
         ogrn=_text(data.get("ogrn")),
         short_name=_text(name.get("short_with_opf")),
         full_name=_text(name.get("full_with_opf")),
+        plain_name=_text(name.get("short")) or _text(name.get("full")),
         management_name=_text(management.get("name")),
         management_post=_text(management.get("post")),
         status=_text(state.get("status")),

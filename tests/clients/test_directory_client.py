@@ -272,6 +272,17 @@ def test_only_the_resellers_ticked_fields_are_filled(reseller, httpserver):
     assert suggestion_fields(company, allowed=[]) == {}
 
 
+def test_the_company_name_can_leave_the_legal_form_out(reseller, httpserver):
+    httpserver.expect_request(SUGGEST).respond_with_json(answer(HEAD, SOLE_TRADER))
+    company, trader = directory_suggest(query="что-то", reseller=reseller)
+
+    def name(suggestion):
+        return suggestion_fields(suggestion, allowed={"company_name"}, with_legal_form=False)
+
+    assert name(company) == {"company_name": "СЕВЕРНЫЙ ВЕТЕР"}
+    assert name(trader) == {"company_name": "Соколова Мария Андреевна"}
+
+
 def test_nulls_and_missing_parts_become_empty_strings(reseller, httpserver):
     sparse = {"value": "ООО ПУСТО", "data": {"inn": 7700000000, "kpp": None, "address": None}}
     httpserver.expect_request(SUGGEST).respond_with_json(answer(sparse))
