@@ -142,7 +142,8 @@ TASKS = {
 # emails to the console, production speaks SMTP with the EMAIL_* variables.
 EMAIL_BACKENDS = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
-    "console": "django.core.mail.backends.console.EmailBackend",
+    # Django's console backend, printing UTF-8 text instead of base64.
+    "console": "notifications.mail.ReadableConsoleBackend",
     "file": "django.core.mail.backends.filebased.EmailBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
 }

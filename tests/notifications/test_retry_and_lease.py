@@ -201,3 +201,33 @@ def test_worker_recovers_a_dead_workers_task_and_resends_with_same_message_id(
     assert message.extra_headers["Message-ID"] == delivery.message_id
     task_row.refresh_from_db()
     assert task_row.status == TaskResultStatus.SUCCESSFUL
+
+
+@pytest.mark.django_db(transaction=True)
+def test_running_worker_recovers_in_its_background_thread(client_of_root, root_handler, settings):
+    """The long-running worker's recovery thread, not only the start-up pass."""
+    import threading
+    import time
+
+    from notifications.management.commands.db_worker import _recover_forever
+
+    settings.TASK_LEASE_SECONDS = 600
+    notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+    task_row = DBTaskResult.objects.get()
+    _claim(task_row, minutes_ago=60, workers=["dead-worker"])
+    stop = threading.Event()
+    thread = threading.Thread(target=_recover_forever, args=("default", stop, 0.05))
+    thread.start()
+    try:
+        # Poll for the outcome; the deadline only bounds a broken run.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            task_row.refresh_from_db()
+            if task_row.status == TaskResultStatus.READY:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join()
+
+    assert task_row.status == TaskResultStatus.READY
