@@ -84,7 +84,7 @@ def test_admin_refuses_a_second_default_service_rule_with_a_message(superuser_br
         },
     )
     assert response.status_code == 200
-    assert "already has a default service rule" in response.content.decode()
+    assert "уже есть правило обслуживания по умолчанию" in response.content.decode()
     rule.refresh_from_db()
     assert not rule.is_default
 

@@ -55,7 +55,7 @@ def test_attribute_option_key_is_unique_per_attribute(root_reseller):
     ("pattern", "message"),
     [
         ("%company", "%company"),
-        ("Клиент", "at least one"),
+        ("Клиент", "хотя бы одну"),
     ],
 )
 def test_name_pattern_accepts_only_known_variables(root_rules, pattern, message):
@@ -78,7 +78,7 @@ def test_attribute_format_must_be_a_valid_regex(root_reseller):
     attribute = Attribute(reseller=root_reseller, name="X", key="x", format="[")
     with pytest.raises(ValidationError) as error:
         attribute.full_clean()
-    assert "regular expression" in str(error.value.message_dict["format"])
+    assert "недопустимое регулярное выражение" in str(error.value.message_dict["format"])
 
 
 def test_service_rule_colour_must_be_hex(root_rules):
