@@ -138,6 +138,12 @@ def make_client(*, reseller: Reseller, rules: dict, owner: User | None = None, *
     return client
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Tests hash many passwords; the production hasher's cost only slows them."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def root_reseller(db) -> Reseller:
     reseller = Reseller.objects.create(name="Облако")
