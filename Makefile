@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser lint format messages serve-worker clean
+.PHONY: run test test-browser lint format messages serve serve-worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,27 @@ run: install messages
 	  $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
 	  $(BIN)/python manage.py directory_stub --port 8001 & \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production mode: gunicorn with DEBUG off, static files collected into
+# var/static and served by WhiteNoise, and the task worker beside it. Give
+# SECRET_KEY (else one is made once in var/secret_key), ALLOWED_HOSTS and
+# DATABASE_URL; behind a TLS proxy set SECURE_PROXY_SSL_HEADER=true. On a
+# machine without TLS (loopback trials) set HTTPS_ONLY=false.
+WEB_WORKERS ?= 3
+serve: install messages
+	@mkdir -p var && [ -s var/secret_key ] || (umask 077; $(BIN)/python -c \
+	  "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key)
+	@set -e; export DEBUG=false SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" \
+	  ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost}"; \
+	  $(BIN)/python manage.py migrate --no-input; \
+	  $(BIN)/python manage.py collectstatic --no-input -v 0; \
+	  $(BIN)/python manage.py check --deploy; \
+	  echo "Serving (production mode) on $(HOST):$(PORT) with its task worker; Ctrl+C stops both."; \
+	  trap 'kill 0' EXIT INT TERM; \
+	  $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
+	  $(BIN)/gunicorn operator_panel.wsgi:application --bind $(HOST):$(PORT) \
+	    --workers $(WEB_WORKERS) --max-requests 5000 --max-requests-jitter 500 \
+	    --access-logfile - --graceful-timeout 20
 
 test: install messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

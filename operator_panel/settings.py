@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
+    # Counts failed sign-ins and locks an account or an address (see below).
+    "axes",
     "users",
     "rules",
     "clients",
@@ -57,6 +59,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from gunicorn, compressed and cached forever
+    # (hashed names), without a separate web server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it answers a locked-out sign-in attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "operator_panel.urls"
@@ -103,7 +111,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
-AUTHENTICATION_BACKENDS = ["users.backends.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "users.backends.EmailBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -126,6 +138,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+if not DEBUG:
+    # Production: `collectstatic` writes hashed, compressed copies that
+    # WhiteNoise serves with far-future cache headers.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -205,7 +224,76 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
+# --- Security ---------------------------------------------------------------------
+# HTTPS_ONLY (default: on when DEBUG is off) turns on everything that assumes
+# the panel is reached over TLS: redirect to https, Secure cookies, HSTS. Turn
+# it off only for a production-mode run on loopback (bench/).
+HTTPS_ONLY = env_bool("HTTPS_ONLY", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS_ONLY else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it
+# from clients' requests), say so with SECURE_PROXY_SSL_HEADER=true.
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+# htmx sends the CSRF token from the page (hx-headers), no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# A session ends after SESSION_IDLE_MINUTES without a request (30 by default):
+# every request saves the session and so moves its expiry on.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ENGINE = "users.sessions"  # database sessions, saved in one UPDATE
+
+# Content-Security-Policy (Django's own middleware): our scripts and styles
+# only, no inline ones (templates carry no <script> body, on* handler or
+# style="" attribute; tests/test_security_headers.py checks every page).
+# Bootstrap's CSS draws some icons as data: SVG images.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
+
+# Sign-in protection (django-axes): AXES_FAILURE_LIMIT failed sign-ins for one
+# account (email, any letter case) or from one address lock that account or
+# address for AXES_COOLOFF_MINUTES; a success does not wipe the count of the
+# other criterion. axes has no progressive delay: before the lock, each try
+# costs the password hasher's time, and the lock answers 429 with a page that
+# does not tell whether the email exists.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The sign-in form's field (Django's AuthenticationForm names it "username").
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "users.backends.axes_username"
+AXES_LOCKOUT_TEMPLATE = "users/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+# Only failures are stored; successful sign-ins are in the server log already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The address axes counts is REMOTE_ADDR; behind a proxy, install
+# django-ipware and set AXES_IPWARE_* (see django-axes' docs).
+
 SILENCED_SYSTEM_CHECKS = [
+    # HSTS preload (security.W021): adding the domain to browsers' preload
+    # lists is a decision for each installation's domain owner, and hard to
+    # undo; HSTS itself is on.
+    "security.W021",
     # User.email is unique through a case-insensitive functional constraint
     # (Lower("email")), which this check does not recognise.
     "auth.W004",

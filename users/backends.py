@@ -1,6 +1,7 @@
 """Sign-in by email for the panel and Django admin."""
 
 from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
 
 from users.models import ManagerStatus
 
@@ -17,3 +18,11 @@ class EmailBackend(ModelBackend):
             return True
         manager = getattr(user, "manager", None)
         return manager is not None and manager.status == ManagerStatus.ACTIVE
+
+
+def axes_username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """The account django-axes counts failures for: the typed email, trimmed
+    and lower-cased, so that "Petr@" and "petr@" share one count; whether the
+    email exists plays no part."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    return str(source.get("username") or "").strip().lower()[:254]
