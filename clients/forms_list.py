@@ -25,6 +25,8 @@ DEFAULT_PAGE_SIZE = PAGE_SIZES[0]
 # Dates outside these years are typos, and the extremes would overflow when
 # turned into the bounds of a day in the panel's time zone.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+# A cursor holds at most a few sort values (names of up to 255 characters).
+CURSOR_MAX_LENGTH = 2000
 
 
 def clean_query(data: QueryDict) -> QueryDict:
@@ -126,6 +128,12 @@ class ClientListForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
+    # Keyset pagination: the sort values of the row a page starts after (or
+    # ends before), opaque to people; "last" reads the list from its end.
+    after = forms.CharField(required=False, max_length=CURSOR_MAX_LENGTH)
+    before = forms.CharField(required=False, max_length=CURSOR_MAX_LENGTH)
+    last = forms.BooleanField(required=False)
+
     def __init__(self, data: QueryDict, *, manager: Manager) -> None:
         super().__init__(clean_query(data))
         choices = client_list_choices(manager=manager)
@@ -185,3 +193,13 @@ class ClientListForm(forms.Form):
 
     def page_size(self) -> int:
         return self.cleaned_data.get("per_page") or DEFAULT_PAGE_SIZE
+
+    def cursor(self) -> dict:
+        """The page asked for: ``after``, ``before`` or ``last``, the first
+        page when none; the arguments of ``selectors.client_list_page``."""
+        data = self.cleaned_data
+        return {
+            "after": data.get("after") or "",
+            "before": data.get("before") or "",
+            "last": bool(data.get("last")),
+        }

@@ -1,13 +1,15 @@
 """Reads about clients, always scoped to the reseller of the signed-in manager."""
 
+import base64
 import datetime as dt
+import json
 import re
 import uuid
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
-    Exists,
     F,
     IntegerField,
     OrderBy,
@@ -19,6 +21,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.functions import Left
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -78,6 +82,25 @@ CLIENT_LIST_SORTS: dict[str, tuple[str, ...]] = {
     "reseller": ("reseller__name",),
 }
 CLIENT_LIST_DEFAULT_SORT = "-created"
+# Columns that may be empty (no manager, no owner): they go last both ways.
+# The others are NOT NULL and are sorted without NULLS LAST, which PostgreSQL
+# would otherwise refuse to serve from a plain B-tree index.
+_NULLABLE_SORT_COLUMNS = frozenset(
+    {
+        "manager__user__last_name",
+        "manager__user__first_name",
+        "owner_last_name",
+        "owner_first_name",
+        "owner_email",
+    }
+)
+# Substring search needs three characters: one or two match half the table
+# and no trigram index can narrow them.
+SEARCH_MIN_LENGTH = 3
+# An INN has 10 (organisation) or 12 (person) digits; it is matched exactly.
+INN_LENGTHS = (10, 12)
+# The B-tree on attribute values covers this prefix (clients/migrations/0002).
+ATTRIBUTE_VALUE_INDEXED_PREFIX = 100
 
 
 def _owner_field(field: str) -> Subquery:
@@ -85,55 +108,76 @@ def _owner_field(field: str) -> Subquery:
     return Subquery(owner.values(f"user__{field}")[:1])
 
 
-def _search_condition(search: str) -> Q:
-    """ID (exact), name, owner email, phone and INN."""
-    condition = Q(name__icontains=search) | Q(company_name__icontains=search)
-    condition |= Exists(
-        ClientAccess.objects.filter(
-            client=OuterRef("pk"), level=AccessLevel.OWNER, user__email__icontains=search
-        )
+@dataclass(frozen=True)
+class _SearchBranches:
+    """The search split by table: each part is its own query that an index
+    can serve (an OR across tables would scan the whole client table)."""
+
+    client: Q | None  # name, phone, ID: one table, one bitmap or ordered scan
+    owner_email: str | None
+    inn: str | None
+
+    def as_condition(self) -> Q:
+        """The whole search as one condition, for the CSV export."""
+        condition = self.client if self.client is not None else Q(pk__in=[])
+        if self.owner_email is not None:
+            condition |= Q(pk__in=_owner_email_client_ids(self.owner_email))
+        if self.inn is not None:
+            condition |= Q(pk__in=_inn_client_ids(self.inn))
+        return condition
+
+
+def _owner_email_client_ids(fragment: str) -> QuerySet[ClientAccess]:
+    return ClientAccess.objects.filter(
+        level=AccessLevel.OWNER, user__email__icontains=fragment
+    ).values("client_id")
+
+
+def _inn_client_ids(inn: str) -> QuerySet[ClientAttributeValue]:
+    prefix = Left("value", ATTRIBUTE_VALUE_INDEXED_PREFIX)
+    return (
+        ClientAttributeValue.objects.alias(value_prefix=prefix)
+        .filter(attribute__key="inn", value_prefix=inn[:ATTRIBUTE_VALUE_INDEXED_PREFIX], value=inn)
+        .values("client_id")
     )
-    if any(character.isdigit() for character in search):
-        number = search.removeprefix("#")
-        # 18 digits stay inside a bigint on every database.
-        if number.isdigit() and len(number) <= 18:
-            condition |= Q(pk=int(number))
-        # Phones are kept as +79161234567: look past the spaces, dashes and
-        # brackets people type.
-        phone = re.sub(r"[\s().-]", "", search)
-        if phone:
-            condition |= Q(phone__icontains=phone)
-        condition |= Exists(
-            ClientAttributeValue.objects.filter(
-                client=OuterRef("pk"), attribute__key="inn", value__icontains=search
-            )
-        )
-    return condition
+
+
+def _search_branches(search: str) -> _SearchBranches:
+    """ID (exact), name, owner email and phone (substring from three
+    characters), INN (exact). Shorter input runs no substring query at all:
+    only the exact ID and the exact phone."""
+    search = search.strip()
+    client = Q()
+    number = search.removeprefix("#")
+    # 18 digits stay inside a bigint on every database.
+    if number.isdigit() and len(number) <= 18:
+        client |= Q(pk=int(number))
+    # Phones are kept as +79161234567: look past the spaces, dashes and
+    # brackets people type.
+    phone = re.sub(r"[\s().-]", "", search)
+    has_digits = any(character.isdigit() for character in phone)
+    if len(search) < SEARCH_MIN_LENGTH:
+        if has_digits:
+            client |= Q(phone=phone)
+        return _SearchBranches(client=client or None, owner_email=None, inn=None)
+    client |= Q(name__icontains=search)
+    if has_digits and len(phone) >= SEARCH_MIN_LENGTH:
+        client |= Q(phone__icontains=phone)
+    inn = search if search.isdigit() and len(search) in INN_LENGTHS else None
+    return _SearchBranches(client=client, owner_email=search, inn=inn)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def client_list(
-    *,
-    manager: Manager,
-    filters: ClientListFilters | None = None,
-    sort: str = CLIENT_LIST_DEFAULT_SORT,
-) -> QuerySet[Client]:
-    """The client list, filtered and sorted, with what each row shows.
-
-    Deleted clients are left out unless the filter asks for that status. An
-    unknown sort key falls back to the default (newest first)."""
-    filters = filters or ClientListFilters()
+def _filtered(*, manager: Manager, filters: ClientListFilters) -> QuerySet[Client]:
+    """The manager's clients narrowed by everything but the search."""
     clients = client_queryset_for_manager(manager=manager)
-
     if filters.statuses:
         clients = clients.filter(status__in=filters.statuses)
     else:
         clients = clients.exclude(status=ClientStatus.DELETED)
-    if filters.search:
-        clients = clients.filter(_search_condition(filters.search))
     if filters.client_type is not None:
         clients = clients.filter(client_type=filters.client_type)
     if filters.service_rule is not None:
@@ -149,29 +193,231 @@ def client_list(
         clients = clients.filter(
             created_at__lt=_day_start(filters.created_to + dt.timedelta(days=1))
         )
+    return clients
 
-    key = sort.removeprefix("-")
-    if key not in CLIENT_LIST_SORTS:
-        key, sort = CLIENT_LIST_DEFAULT_SORT.removeprefix("-"), CLIENT_LIST_DEFAULT_SORT
-    descending = sort.startswith("-")
-    if key == "owner":
-        clients = clients.annotate(
-            owner_last_name=_owner_field("last_name"), owner_first_name=_owner_field("first_name")
-        )
-    elif key == "owner_email":
-        clients = clients.annotate(owner_email=_owner_field("email"))
-    # Empty values (no manager, no owner) go last both ways, on every database.
-    ordering: list[OrderBy] = [
-        F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
-        for column in CLIENT_LIST_SORTS[key]
-    ]
-    ordering.append(F("pk").desc() if descending else F("pk").asc())
 
+@dataclass(frozen=True)
+class _Sort:
+    """A sort key resolved to its columns: annotated as sort_0, sort_1, …
+    then the ID, all in one direction."""
+
+    columns: tuple[str, ...]
+    descending: bool
+
+    @classmethod
+    def parse(cls, sort: str) -> "_Sort":
+        key = sort.removeprefix("-")
+        if key not in CLIENT_LIST_SORTS:
+            key, sort = CLIENT_LIST_DEFAULT_SORT.removeprefix("-"), CLIENT_LIST_DEFAULT_SORT
+        return cls(columns=CLIENT_LIST_SORTS[key], descending=sort.startswith("-"))
+
+    @property
+    def names(self) -> list[str]:
+        return [f"sort_{position}" for position in range(len(self.columns))] + ["pk"]
+
+    @property
+    def nullable(self) -> list[bool]:
+        return [column in _NULLABLE_SORT_COLUMNS for column in self.columns] + [False]
+
+    def annotate(self, clients: QuerySet[Client]) -> QuerySet[Client]:
+        annotations = {}
+        for name, column in zip(self.names, self.columns, strict=False):
+            if column.startswith("owner_"):
+                annotations[name] = _owner_field(column.removeprefix("owner_"))
+            else:
+                annotations[name] = F(column)
+        return clients.annotate(**annotations)
+
+    def ordering(self, *, reverse: bool = False) -> list[OrderBy]:
+        """Forward: empty values last. Reverse (for "previous" and "last"
+        pages): the exact mirror, so that a page read backwards matches."""
+        descending = self.descending != reverse
+        ordering = []
+        for name, nullable in zip(self.names, self.nullable, strict=True):
+            nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+            expression = F(name)
+            if not nullable:
+                ordering.append(expression.desc() if descending else expression.asc())
+            else:
+                ordering.append(expression.desc(**nulls) if descending else expression.asc(**nulls))
+        return ordering
+
+    def after(self, values: list, *, reverse: bool = False) -> Q:
+        """Rows that come after ``values`` (a row's sort columns and ID) in
+        the forward order, or in the reverse order: the seek condition."""
+        descending = self.descending != reverse
+        if not any(self.nullable):
+            # One row comparison: PostgreSQL seeks the B-tree straight to it.
+            columns = Tuple(*(F(name) for name in self.names))
+            lookup = TupleLessThan if descending else TupleGreaterThan
+            return Q(lookup(columns, tuple(values)))
+        condition = Q(pk__in=[])
+        equal = Q()
+        for name, nullable, value in zip(self.names, self.nullable, values, strict=True):
+            if value is None:
+                # Nothing comes after an empty value when they go last; when
+                # they go first (reverse), every non-empty value does.
+                if reverse:
+                    condition |= equal & Q(**{f"{name}__isnull": False})
+                equal &= Q(**{f"{name}__isnull": True})
+                continue
+            later = Q(**{f"{name}__lt" if descending else f"{name}__gt": value})
+            if nullable and not reverse:
+                later |= Q(**{f"{name}__isnull": True})
+            condition |= equal & later
+            equal &= Q(**{name: value})
+        return condition
+
+
+def client_list(
+    *,
+    manager: Manager,
+    filters: ClientListFilters | None = None,
+    sort: str = CLIENT_LIST_DEFAULT_SORT,
+) -> QuerySet[Client]:
+    """The client list, filtered and sorted, with what each row shows: every
+    match, for the CSV export (the screen reads pages with client_list_page).
+
+    Deleted clients are left out unless the filter asks for that status. An
+    unknown sort key falls back to the default (newest first)."""
+    filters = filters or ClientListFilters()
+    clients = _filtered(manager=manager, filters=filters)
+    if filters.search:
+        clients = clients.filter(_search_branches(filters.search).as_condition())
+    order = _Sort.parse(sort)
+    return _with_row_data(order.annotate(clients)).order_by(*order.ordering())
+
+
+def _with_row_data(clients: QuerySet[Client]) -> QuerySet[Client]:
     owner_accesses = ClientAccess.objects.filter(level=AccessLevel.OWNER).select_related("user")
-    return (
-        clients.select_related("client_type", "service_rule", "manager__user", "reseller")
-        .prefetch_related(Prefetch("accesses", queryset=owner_accesses, to_attr="owner_accesses"))
-        .order_by(*ordering)
+    return clients.select_related(
+        "client_type", "service_rule", "manager__user", "reseller"
+    ).prefetch_related(Prefetch("accesses", queryset=owner_accesses, to_attr="owner_accesses"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientPage:
+    """One page of the list read by seek (keyset) pagination: no COUNT and no
+    OFFSET, so the last page costs what the first does."""
+
+    clients: list[Client]
+    has_next: bool
+    has_previous: bool
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _encode_cursor(values: list) -> str:
+    plain = [
+        value.isoformat()
+        if isinstance(value, dt.datetime)
+        else value
+        if value is None or isinstance(value, int | str)
+        else str(value)
+        for value in values
+    ]
+    text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, *, clients: QuerySet[Client], order: _Sort) -> list | None:
+    """The sort values in a cursor, typed like their columns; None when the
+    cursor was not made for this sort (or was made up)."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        values = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(values, list) or len(values) != len(order.names):
+        return None
+    typed = []
+    for name, value in zip(order.names, values, strict=True):
+        if value is not None and not isinstance(value, int | str):
+            return None
+        if name == "pk":
+            if not isinstance(value, int) or isinstance(value, bool):
+                return None
+            typed.append(value)
+            continue
+        field = clients.query.annotations[name].output_field
+        try:
+            typed.append(None if value is None else field.to_python(value))
+        except ValidationError:
+            return None
+    if any(isinstance(value, dt.datetime) and timezone.is_naive(value) for value in typed):
+        return None
+    return typed
+
+
+def _row_values(client: Client, order: _Sort) -> list:
+    return [getattr(client, name) for name in order.names]
+
+
+def client_list_page(
+    *,
+    manager: Manager,
+    filters: ClientListFilters | None = None,
+    sort: str = CLIENT_LIST_DEFAULT_SORT,
+    size: int,
+    after: str = "",
+    before: str = "",
+    last: bool = False,
+) -> ClientPage:
+    """One page of the list: the first, the one after the ``after`` cursor,
+    the one before the ``before`` cursor, or the last.
+
+    A search runs one query per table it looks in (clients, owners' emails,
+    INNs), each stopped at the page size by the sort order, then reads the
+    page among those few IDs: a fragment that matches half the table costs
+    no more than a rare one. A cursor that does not fit the sort is ignored."""
+    filters = filters or ClientListFilters()
+    order = _Sort.parse(sort)
+    clients = order.annotate(_filtered(manager=manager, filters=filters))
+    backwards = seeking = False
+    if after and (values := _decode_cursor(after, clients=clients, order=order)):
+        clients = clients.filter(order.after(values))
+        seeking = True
+    elif before and (values := _decode_cursor(before, clients=clients, order=order)):
+        clients = clients.filter(order.after(values, reverse=True))
+        backwards = True
+    elif last:
+        backwards = True
+    ordering = order.ordering(reverse=backwards)
+    clients = clients.order_by(*ordering)
+
+    if filters.search:
+        branches = _search_branches(filters.search)
+        ids: set[int] = set()
+        branch_queries = []
+        if branches.client is not None:
+            branch_queries.append(clients.filter(branches.client))
+        if branches.owner_email is not None:
+            branch_queries.append(
+                clients.filter(
+                    accesses__level=AccessLevel.OWNER,
+                    accesses__user__email__icontains=branches.owner_email,
+                )
+            )
+        if branches.inn is not None:
+            branch_queries.append(clients.filter(pk__in=_inn_client_ids(branches.inn)))
+        for branch in branch_queries:
+            ids.update(branch.values_list("pk", flat=True)[: size + 1])
+        clients = clients.filter(pk__in=sorted(ids))
+
+    rows = list(_with_row_data(clients)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+        has_previous, has_next = more, not last
+    else:
+        has_previous, has_next = seeking, more
+    return ClientPage(
+        clients=rows,
+        has_next=has_next and bool(rows),
+        has_previous=has_previous and bool(rows),
+        next_cursor=_encode_cursor(_row_values(rows[-1], order)) if rows else None,
+        previous_cursor=_encode_cursor(_row_values(rows[0], order)) if rows else None,
     )
 
 

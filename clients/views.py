@@ -75,8 +75,14 @@ def client_list(request: HttpRequest) -> HttpResponse:
     form = _list_form(request)
     reseller = request.manager.reseller
     sort = form.sort_value()
-    clients = selectors.client_list(manager=request.manager, filters=form.filters(), sort=sort)
-    page = Paginator(clients, form.page_size()).get_page(form.data.get("page"))
+    # Keyset pagination: no COUNT of the matches, no OFFSET (see selectors).
+    page = selectors.client_list_page(
+        manager=request.manager,
+        filters=form.filters(),
+        sort=sort,
+        size=form.page_size(),
+        **form.cursor(),
+    )
     show_postpay = reseller.postpay_is_manual
     show_reseller = reseller.is_root
     return render(

@@ -2,6 +2,7 @@
 defensive reading of its URL parameters."""
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -223,19 +224,31 @@ def test_header_links_toggle_the_sort_and_keep_the_filters(petr_browser, world):
     assert 'aria-sort="ascending"' in page
 
 
+def next_link(response) -> str:
+    """The query string of the page's "Next" link (keyset pagination)."""
+    match = re.search(r'href="(\?[^"]*)" rel="next"', response.content.decode())
+    assert match, "no Next link"
+    return html.unescape(match.group(1))
+
+
 def test_pagination_keeps_the_filters(petr_browser, sub_reseller, sub_rules):
     for _ in range(55):
         make_client(reseller=sub_reseller, rules=sub_rules, city="Сочи")
     response = petr_browser.get(LIST_URL, {"q": "", "sort": "id"})
     assert len(listed_ids(response)) == 50
-    page = response.content.decode()
-    assert "page=2" in page and "sort=id" in page
-    second = petr_browser.get(LIST_URL, {"sort": "id", "page": "2"})
+    link = next_link(response)
+    assert "after=" in link and "sort=id" in link
+    second = petr_browser.get(LIST_URL + link)
     assert len(listed_ids(second)) == 5
+    assert 'rel="next"' not in second.content.decode()
+    assert 'rel="prev"' in second.content.decode()
     assert len(listed_ids(petr_browser.get(LIST_URL, {"per_page": "100"}))) == 55
-    # Out-of-range and nonsense page numbers land on a real page.
+    # Legacy page numbers, made-up and foreign cursors land on a real page.
     assert petr_browser.get(LIST_URL, {"page": "999"}).status_code == 200
     assert petr_browser.get(LIST_URL, {"page": "abc"}).status_code == 200
+    for cursor in ("abc", "W10", "WzEsMiwzXQ", "!!!"):
+        response = petr_browser.get(LIST_URL, {"after": cursor, "sort": "id"})
+        assert len(listed_ids(response)) == 50
 
 
 def test_postpay_column_only_while_manual(petr_browser, world, sub_reseller):
@@ -268,6 +281,10 @@ def test_postpay_column_only_while_manual(petr_browser, world, sub_reseller):
         {"sort": "-\x00name"},
         {"per_page": "100000"},
         {"page": "-1"},
+        {"after": "x" * 5000},
+        {"before": "WyJcdTAwMDAiLDFd"},
+        {"after": "WzEuNSwyXQ", "sort": "name"},
+        {"last": "maybe"},
         {"q": "x" * 5000},
         {"\x00q": "y"},
     ],

@@ -1,0 +1,54 @@
+"""Owner search at scale: one query whatever the number of users, none for
+short input, and on PostgreSQL one case-insensitive condition per column."""
+
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import make_client, make_user
+from users.selectors import owner_search
+
+_numbers = itertools.count()
+
+
+def add_owners(reseller, rules, number: int) -> None:
+    for _ in range(number):
+        position = next(_numbers)
+        owner = make_user(
+            email=f"ivanova{position}@example.com",
+            first_name="Мария",
+            last_name="Иванова",
+            password=None,
+        )
+        make_client(reseller=reseller, rules=rules, owner=owner)
+
+
+@pytest.mark.parametrize("query", ["ива", "Мария Иванова", "example.com", "nobody-at-all"])
+def test_one_query_whatever_the_number_of_users(sub_reseller, sub_rules, query):
+    add_owners(sub_reseller, sub_rules, 2)
+    with CaptureQueriesContext(connection) as few:
+        owner_search(reseller=sub_reseller, query=query)
+    add_owners(sub_reseller, sub_rules, 30)
+    with CaptureQueriesContext(connection) as many:
+        found = owner_search(reseller=sub_reseller, query=query)
+    assert len(few) == len(many) == 1
+    assert len(found) <= 20
+    assert "DISTINCT" not in many.captured_queries[0]["sql"].upper()
+
+
+@pytest.mark.parametrize("query", ["", "a", "ив", " и  в "])
+def test_short_input_runs_no_query(sub_reseller, query):
+    with CaptureQueriesContext(connection) as queries:
+        assert owner_search(reseller=sub_reseller, query=query) == []
+    assert len(queries) == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_postgresql_needs_one_spelling_per_word(sub_reseller, sub_rules):
+    add_owners(sub_reseller, sub_rules, 2)
+    with CaptureQueriesContext(connection) as queries:
+        found = owner_search(reseller=sub_reseller, query="ИВАНОВА")
+    assert len(found) == 2
+    assert queries.captured_queries[0]["sql"].upper().count(" LIKE ") == 4  # four columns
