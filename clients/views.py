@@ -16,7 +16,8 @@ from clients.forms_actions import ClientPostpayForm, ClientStatusForm
 from clients.forms_list import ClientListForm
 from clients.models import Client, ClientStatus, PostpayPermission
 from notifications.selectors import delivery_list_for_client
-from users.access import manager_required
+from users import roles
+from users.access import manager_permission_required, manager_required
 from users.selectors import owner_search
 
 # The list's columns in screen order: (sort key, label). The postpay column is
@@ -102,7 +103,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@manager_required
+@manager_permission_required(roles.EXPORT_CLIENTS)
 def client_export(request: HttpRequest) -> StreamingHttpResponse:
     """The list as it is filtered and sorted on screen, every page of it, as
     a CSV file streamed row by row."""
@@ -141,9 +142,13 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "attribute_rows": selectors.client_attribute_rows(client=client),
             "events": events,
             "deliveries": delivery_list_for_client(client=client)[:DELIVERIES_SHOWN],
-            "status_targets": services.client_status_targets(client=client),
+            # Actions the manager's role may not take are not offered (users.roles).
+            "status_targets": services.client_status_targets(client=client)
+            if request.user.has_perm(roles.perm(roles.CHANGE_STATUS))
+            else [],
             "show_postpay": client.reseller.postpay_is_manual,
-            "postpay_can_decide": services.client_postpay_can_decide(client=client),
+            "postpay_can_decide": services.client_postpay_can_decide(client=client)
+            and request.user.has_perm(roles.perm(roles.DECIDE_POSTPAY)),
             "postpay_decisions": ClientPostpayForm.base_fields["decision"].choices,
             "show_reseller": request.manager.reseller.is_root,
         },
@@ -157,7 +162,7 @@ def _refuse(request: HttpRequest, client: Client, error: ValidationError) -> Htt
 
 
 @require_http_methods(["GET", "POST"])
-@manager_required
+@manager_permission_required(roles.CHANGE_STATUS)
 def client_status_change(request: HttpRequest, client_id: int) -> HttpResponse:
     """GET: the confirmation page of a status change (the client page asks in
     a dialog; this page serves links opened without it). POST: the change."""
@@ -187,7 +192,7 @@ def client_status_change(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@manager_required
+@manager_permission_required(roles.DECIDE_POSTPAY)
 def client_postpay_decide(request: HttpRequest, client_id: int) -> HttpResponse:
     """GET: the confirmation page of a postpay decision. POST: the decision,
     which is final."""
@@ -224,7 +229,7 @@ def _create_page(request: HttpRequest, page: ClientCreatePage) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@manager_required
+@manager_permission_required(roles.CREATE_CLIENT)
 def client_create(request: HttpRequest) -> HttpResponse:
     """The Add client page. GET shows it with a fresh one-time token. POST
     creates the client through ``services.client_create`` and goes to its
@@ -268,7 +273,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-@manager_required
+@manager_permission_required(roles.CREATE_CLIENT)
 def client_create_type(request: HttpRequest) -> HttpResponse:
     """htmx: the parts of the Add client page that depend on the client type,
     the company-name field and, out of band, the Additional information
@@ -278,7 +283,7 @@ def client_create_type(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@manager_required
+@manager_permission_required(roles.CREATE_CLIENT)
 def client_owner_search(request: HttpRequest) -> HttpResponse:
     """htmx: the users the manager may make the owner, matching the query by
     name or email (at least two characters, at most twenty users)."""

@@ -19,6 +19,7 @@ from rules.models import (
     ServiceRule,
 )
 from users.models import Manager, ManagerRole, ManagerStatus, Reseller, User
+from users.services import manager_create
 
 PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
@@ -41,9 +42,8 @@ def make_manager(
     **user_fields,
 ) -> Manager:
     user = make_user(**user_fields)
-    return Manager.objects.create(
-        user=user, reseller=reseller, status=status, role=role, key=f"m{user.pk}"
-    )
+    # Through the service: the user joins the role's group (users.roles).
+    return manager_create(user=user, reseller=reseller, status=status, role=role, key=f"m{user.pk}")
 
 
 def make_reseller_rules(reseller: Reseller) -> dict:
@@ -172,9 +172,11 @@ def sub_rules(sub_reseller) -> dict:
 
 @pytest.fixture
 def irina(root_reseller) -> Manager:
-    """Active manager of the root reseller."""
+    """Active manager of the root reseller; a product owner, whose role may
+    do everything the panel guards with permissions (users.roles)."""
     return make_manager(
         reseller=root_reseller,
+        role=ManagerRole.PRODUCT_OWNER,
         email="irina@oblako.example",
         first_name="Ирина",
         last_name="Смирнова",
@@ -183,9 +185,13 @@ def irina(root_reseller) -> Manager:
 
 @pytest.fixture
 def petr(sub_reseller) -> Manager:
-    """Active manager of the sub-reseller."""
+    """Active manager of the sub-reseller; a product owner, like Ирина."""
     return make_manager(
-        reseller=sub_reseller, email="petr@partner.example", first_name="Пётр", last_name="Кузнецов"
+        reseller=sub_reseller,
+        role=ManagerRole.PRODUCT_OWNER,
+        email="petr@partner.example",
+        first_name="Пётр",
+        last_name="Кузнецов",
     )
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from users.models import AutofillField, Manager, Reseller, User
+from users.services import manager_role_sync
 
 
 class PanelUserCreationForm(UserCreationForm):
@@ -92,6 +93,14 @@ class ResellerAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["parent"]
     inlines = [ManagerInline]
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Manager:
+            # A manager added or given another role here joins its role's group.
+            for manager in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+                manager_role_sync(manager=manager)
+
     fieldsets = (
         (None, {"fields": ("name", "parent", "created_at")}),
         (_("Finance"), {"fields": ("postpay_mode",)}),
@@ -122,6 +131,10 @@ class ManagerAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__first_name", "user__last_name", "key", "phone"]
     list_select_related = ["user", "reseller"]
     autocomplete_fields = ["user", "reseller"]
+
+    def save_model(self, request, obj: Manager, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        manager_role_sync(manager=obj)
 
     @admin.display(description=_("email"), ordering="user__email")
     def user_email(self, manager: Manager) -> str:

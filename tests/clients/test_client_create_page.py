@@ -255,8 +255,9 @@ def test_the_page_reads_the_database_a_fixed_number_of_times(
     # Session, user, manager (twice: sign-in guard and the page), validation
     # settings, client types, the type's attributes and their options, service
     # rules, managers; and the session's update, which moves the idle expiry
-    # on at every request (SESSION_SAVE_EVERY_REQUEST).
-    with django_assert_max_num_queries(11):
+    # on at every request (SESSION_SAVE_EVERY_REQUEST); the role's permissions
+    # (the user's and its groups', users.roles).
+    with django_assert_max_num_queries(13):
         response = petr_browser.get(CREATE_URL)
     assert response.status_code == 200
 
@@ -563,8 +564,9 @@ def test_the_root_resellers_owner_search_reaches_everyone(irina_browser, irina):
 def test_owner_search_shows_at_most_twenty(irina_browser, irina, django_assert_max_num_queries):
     for number in range(25):
         make_user(email=f"many{number}@example.com", password=None)
-    # The session, the user, the manager, one search and the session's update.
-    with django_assert_max_num_queries(6):
+    # The session, the user, the manager, the role's permissions (two), one
+    # search and the session's update.
+    with django_assert_max_num_queries(8):
         html = irina_browser.get(reverse("clients:owner_search"), {"q": "many"}).content.decode()
     assert html.count('role="option"') == 20
 

@@ -15,6 +15,7 @@ from rules.models import (
     ServiceRule,
 )
 from users.models import Manager, ManagerRole, ManagerStatus, PostpayMode, Reseller, User
+from users.services import manager_role_sync
 
 DEMO_PASSWORD = "demo-panel-2026"
 DEMO_LOGIN = "demo@oblako.example"
@@ -237,6 +238,7 @@ class Command(BaseCommand):
         manager, _ = Manager.objects.get_or_create(
             user=user, defaults={"reseller": reseller, "key": key, "role": role, "status": status}
         )
+        manager_role_sync(manager=manager)  # the role's group gives its permissions
         return manager
 
     def client(

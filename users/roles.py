@@ -1,0 +1,82 @@
+"""What each manager role may do: the panel's custom permissions and the
+role → permission map, in one place.
+
+The permissions live on the ``clients.Client`` content type (``clients.<codename>``
+in ``user.has_perm``); each role is a Django group named after it. Both are
+created, idempotently, after every ``migrate`` (``users.apps``), as Django
+creates its default permissions; a manager's user is kept in its role's group
+by ``users.services.manager_role_sync``. Viewing the list and the client page
+needs no permission: every active manager sees the reseller's clients.
+
+| permission              | sales | marketing | product owner | sysadmin |
+|-------------------------|:-----:|:---------:|:-------------:|:--------:|
+| create clients          |   ✓   |           |       ✓       |    ✓     |
+| change a client's status|   ✓   |           |       ✓       |    ✓     |
+| decide postpay          |       |           |       ✓       |    ✓     |
+| export the list (CSV)   |   ✓   |     ✓     |       ✓       |    ✓     |
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from users.models import ManagerRole
+
+PERMISSION_APP_LABEL = "clients"
+PERMISSION_MODEL = "client"
+
+CREATE_CLIENT = "create_client"
+CHANGE_STATUS = "change_client_status"
+DECIDE_POSTPAY = "decide_client_postpay"
+EXPORT_CLIENTS = "export_clients"
+
+# codename → name (Django's permission names are short English sentences).
+PERMISSIONS: dict[str, str] = {
+    CREATE_CLIENT: "Can create clients in the panel",
+    CHANGE_STATUS: "Can change a client's status in the panel",
+    DECIDE_POSTPAY: "Can decide a client's postpay permission in the panel",
+    EXPORT_CLIENTS: "Can export the client list",
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    ManagerRole.SALES: frozenset({CREATE_CLIENT, CHANGE_STATUS, EXPORT_CLIENTS}),
+    ManagerRole.MARKETING: frozenset({EXPORT_CLIENTS}),
+    ManagerRole.PRODUCT_OWNER: frozenset(
+        {CREATE_CLIENT, CHANGE_STATUS, DECIDE_POSTPAY, EXPORT_CLIENTS}
+    ),
+    ManagerRole.SYSTEM_ADMINISTRATOR: frozenset(PERMISSIONS),
+}
+
+ROLE_GROUP_PREFIX = "Role: "
+
+
+def perm(codename: str) -> str:
+    """The name ``has_perm`` takes: ``clients.create_client``."""
+    return f"{PERMISSION_APP_LABEL}.{codename}"
+
+
+def role_group_name(role: str) -> str:
+    """The group of a role, e.g. "Role: sales" (the key: it never changes)."""
+    return f"{ROLE_GROUP_PREFIX}{role}"
+
+
+ROLE_LABELS = {role.value: role.label for role in ManagerRole}
+GROUP_HELP = _("Managers of this role; kept in step with each manager's role.")
+
+
+def ensure_roles(**kwargs) -> None:
+    """post_migrate: create the permissions and one group per role with
+    exactly the role's permissions. Safe to run any number of times."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from clients.models import Client
+
+    content_type = ContentType.objects.get_for_model(Client)
+    permissions = {}
+    for codename, name in PERMISSIONS.items():
+        permission, _created = Permission.objects.update_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )
+        permissions[codename] = permission
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role_group_name(role))
+        group.permissions.set([permissions[codename] for codename in sorted(codenames)])
