@@ -241,17 +241,34 @@ def directory_enabled(*, reseller: Reseller, client_type: ClientType | None) -> 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DirectoryAnswer:
+    """What a lookup found, and whether the service answered at all: a page
+    says "no matches" and "suggestions are unavailable" differently."""
+
+    suggestions: list[PartySuggestion]
+    available: bool = True
+
+
 def directory_suggest(*, query: str, count: int = 10, reseller: Reseller) -> list[PartySuggestion]:
     """Companies and sole traders matching a name, INN or OGRN fragment.
 
     ``[]`` for an empty query, when the reseller's autofill is off, and
     whenever the service fails (logged); never raises.
     """
+    return directory_suggest_answer(query=query, count=count, reseller=reseller).suggestions
+
+
+def directory_suggest_answer(*, query: str, count: int = 10, reseller: Reseller) -> DirectoryAnswer:
+    """``directory_suggest``, telling a failed service (``available=False``,
+    logged) from one that found nothing; never raises."""
     query = " ".join(query.split())[:MAX_QUERY_LENGTH]
     if not query:
-        return []
+        return DirectoryAnswer([])
     count = min(max(int(count), 1), MAX_COUNT)
-    return _lookup(reseller=reseller, method="suggest", payload={"query": query, "count": count})
+    return _lookup_answer(
+        reseller=reseller, method="suggest", payload={"query": query, "count": count}
+    )
 
 
 def directory_find_by_id(
@@ -288,8 +305,14 @@ class DirectoryError(Exception):
 def _lookup(
     *, reseller: Reseller, method: Method, payload: dict[str, Any]
 ) -> list[PartySuggestion]:
+    return _lookup_answer(reseller=reseller, method=method, payload=payload).suggestions
+
+
+def _lookup_answer(
+    *, reseller: Reseller, method: Method, payload: dict[str, Any]
+) -> DirectoryAnswer:
     if not reseller.autofill_enabled or not reseller.autofill_url.strip():
-        return []
+        return DirectoryAnswer([])
     url = directory_endpoint(reseller.autofill_url, method=method)
     key = _cache_key(url=url, api_key=reseller.autofill_api_key, payload=payload)
     try:
@@ -307,10 +330,10 @@ def _lookup(
                 _who(reseller),
                 _redact(str(error), reseller.autofill_api_key),
             )
-            return []
+            return DirectoryAnswer([], available=False)
         except Exception:  # a bug of ours: worth a traceback, still not worth a 500
             logger.exception("Directory %s broke for reseller %s", method, _who(reseller))
-            return []
+            return DirectoryAnswer([], available=False)
         if skipped:
             # Some records are usable, the rest are not: keep the usable ones, say so once.
             logger.warning(
@@ -325,7 +348,7 @@ def _lookup(
             cache.set(key, items, _setting("DIRECTORY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
         except Exception:
             logger.warning("Directory cache write failed for reseller %s", _who(reseller))
-    return [_parse_suggestion(item) for item in items]
+    return DirectoryAnswer([_parse_suggestion(item) for item in items])
 
 
 def _fetch(*, url: str, api_key: str, payload: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:

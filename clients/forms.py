@@ -6,8 +6,10 @@ The forms check what a person typed, with the same pure checks the service
 runs again (``rules.validation``); the service decides.
 """
 
+import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Layout
@@ -20,6 +22,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from clients.directory import (
+    CONTRACT_FIRST_NAME,
+    CONTRACT_LAST_NAME,
+    CONTRACT_MIDDLE_NAME,
+    PartySuggestion,
+    directory_enabled,
+    suggestion_fields,
+)
 from clients.models import PostpayPermission
 from clients.services import LATIN_CONTACT_FIELDS, NewOwner, new_owner_email_problem
 from rules import selectors as rules_selectors
@@ -31,7 +41,7 @@ from rules.models import (
     ClientType,
     ServiceRule,
 )
-from users.models import Manager, User
+from users.models import AutofillField, Manager, Reseller, User
 from users.selectors import manager_list_active, owner_search, user_list_reachable
 from users.validators import phone_to_e164
 
@@ -68,6 +78,173 @@ def with_offer(error: ValidationError, *, field_id: str) -> ValidationError:
             continue
         offered.append(ValidationError(format_html("{} {}", message, button), code=item.code))
     return ValidationError(offered)
+
+
+# Autofill from the organization directory ---------------------------------------
+
+AUTOFILL_MIN_QUERY = 3  # DaData itself answers nothing useful to fewer characters
+AUTOFILL_MAX_QUERY = 300
+AUTOFILL_COUNT = 10
+AUTOFILL_COMPANY_LISTBOX = "autofill-company-results"
+AUTOFILL_INN_LISTBOX = "autofill-inn-results"
+# The attributes a directory record fills, by key; the INN one also asks.
+AUTOFILL_ATTRIBUTES = (AutofillField.INN, AutofillField.KPP, AutofillField.OGRN)
+
+# Where each value of ``suggestion_fields`` goes on the page: the input's name.
+AUTOFILL_INPUTS: dict[str, str] = {
+    AutofillField.COMPANY_NAME: "client_info-company_name",
+    AutofillField.INN: "attributes-inn",
+    AutofillField.KPP: "attributes-kpp",
+    AutofillField.OGRN: "attributes-ogrn",
+    AutofillField.COUNTRY: "contacts-country",
+    AutofillField.REGION: "contacts-region",
+    AutofillField.CITY: "contacts-city",
+    AutofillField.POSTAL_CODE: "contacts-postal_code",
+    AutofillField.ADDRESS: "contacts-address_line1",
+    CONTRACT_LAST_NAME: "contract_person-last_name",
+    CONTRACT_FIRST_NAME: "contract_person-first_name",
+    CONTRACT_MIDDLE_NAME: "contract_person-middle_name",
+}
+
+
+def autofill_input_attrs(listbox_id: str) -> dict[str, str]:
+    """A field that asks the directory as the operator types: a combobox over
+    the listbox that htmx fills (static/js/client_autofill.js adds the keys)."""
+    return {
+        "role": "combobox",
+        "autocomplete": "off",
+        "aria-autocomplete": "list",
+        "aria-expanded": "false",
+        "aria-controls": listbox_id,
+        "data-autofill-listbox": listbox_id,
+        "hx-get": reverse("clients:autofill_suggest"),
+        "hx-trigger": "input changed delay:300ms",
+        "hx-target": f"#{listbox_id}",
+        "hx-include": "#id_client_info-client_type",
+        "hx-sync": "this:replace",
+    }
+
+
+def autofill_listbox(listbox_id: str) -> str:
+    """The empty list the suggestions arrive in (hidden while empty)."""
+    return format_html(
+        '<ul id="{}" class="list-group autofill-results mb-3" role="listbox" aria-label="{}"></ul>',
+        listbox_id,
+        gettext("Organizations from the directory"),
+    )
+
+
+def autofill_allowed_fields(reseller: Reseller) -> list[str]:
+    """The reseller's ticked ``autofill_fields``, ignoring anything that is not one."""
+    fields = reseller.autofill_fields
+    if not isinstance(fields, list):
+        return []
+    return [field for field in fields if field in AutofillField.values]
+
+
+def autofill_name_with_legal_form(
+    suggestion: PartySuggestion, *, settings: AccountValidationSettings
+) -> bool:
+    """Whether a chosen company's name is filled with its legal form.
+
+    The design fills ``name.short_with_opf`` (ООО "СЕВЕРНЫЙ ВЕТЕР"). But the
+    installation's company-name rules may forbid legal-form abbreviations (the
+    demo forbids ООО, ИП and others): filling such a name would end every
+    autofill in an error the operator must fix by hand. So the name keeps its
+    legal form unless the rules reject it, and reject the plain name
+    (СЕВЕРНЫЙ ВЕТЕР, ``with_legal_form=False``) for fewer reasons. The
+    decision is per record: АО "ТИХАЯ ГАВАНЬ" keeps "АО" where only ООО is
+    forbidden. A name that is rejected either way is filled with its legal
+    form and the page says why on submit.
+    """
+    with_form = suggestion_fields(
+        suggestion, allowed=[AutofillField.COMPANY_NAME], with_legal_form=True
+    )[AutofillField.COMPANY_NAME]
+    problems = validation.company_name_problems(with_form, settings=settings)
+    if not problems:
+        return True
+    plain = suggestion_fields(
+        suggestion, allowed=[AutofillField.COMPANY_NAME], with_legal_form=False
+    )[AutofillField.COMPANY_NAME]
+    return len(validation.company_name_problems(plain, settings=settings)) >= len(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class AutofillOption:
+    """One suggestion as the page shows it, with the values choosing it fills."""
+
+    suggestion: PartySuggestion
+    values: dict[str, str]  # input name -> value
+
+    @property
+    def values_json(self) -> str:
+        return json.dumps(self.values, ensure_ascii=False)
+
+
+def autofill_values(
+    suggestion: PartySuggestion,
+    *,
+    reseller: Reseller,
+    settings: AccountValidationSettings,
+    client_type: ClientType,
+    attribute_keys: Iterable[str],
+    country_codes: Iterable[str],
+) -> dict[str, str]:
+    """The inputs a chosen suggestion fills, by name: exactly the fields the
+    reseller ticked, that the page has for this type. An empty value clears
+    what an earlier choice filled; a country the reseller does not serve is
+    left as it is."""
+    fields = suggestion_fields(
+        suggestion,
+        allowed=autofill_allowed_fields(reseller),
+        with_legal_form=autofill_name_with_legal_form(suggestion, settings=settings),
+    )
+    attribute_keys = set(attribute_keys)
+    country_codes = set(country_codes)
+    values = {}
+    for key, value in fields.items():
+        if key == AutofillField.COMPANY_NAME and not client_type.has_company_name:
+            continue
+        if key in AUTOFILL_ATTRIBUTES and key not in attribute_keys:
+            continue
+        if key == AutofillField.COUNTRY and value not in country_codes:
+            continue
+        values[AUTOFILL_INPUTS[key]] = value
+    return values
+
+
+# The fields that ask the directory, by input name, and the list each fills.
+AUTOFILL_SOURCES = (
+    ("client_info-company_name", AUTOFILL_COMPANY_LISTBOX),
+    ("attributes-inn", AUTOFILL_INN_LISTBOX),
+    ("q", AUTOFILL_COMPANY_LISTBOX),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AutofillRequest:
+    """What the suggestion endpoint was asked, made safe: no NUL bytes,
+    whitespace collapsed, bounded length, the client type among the reseller's."""
+
+    query: str
+    listbox: str
+    client_type: ClientType | None
+
+    @classmethod
+    def parse(cls, data: QueryDict, *, reseller: Reseller) -> "AutofillRequest":
+        raw, listbox = "", AUTOFILL_COMPANY_LISTBOX
+        for name, target in AUTOFILL_SOURCES:
+            if name in data:
+                raw, listbox = data.get(name, ""), target
+                break
+        query = " ".join(raw[: AUTOFILL_MAX_QUERY * 2].replace("\x00", "").split())
+        type_id = data.get("client_info-client_type", "")
+        client_type = None
+        if type_id.isascii() and type_id.isdigit() and len(type_id) < 19:
+            client_type = (
+                rules_selectors.client_type_list(reseller=reseller).filter(pk=type_id).first()
+            )
+        return cls(query=query[:AUTOFILL_MAX_QUERY], listbox=listbox, client_type=client_type)
 
 
 class SectionForm(forms.Form):
@@ -115,9 +292,11 @@ class ClientInfoForm(SectionForm):
         client_types: list[ClientType],
         client_type: ClientType | None,
         settings: AccountValidationSettings,
+        autofill: bool = False,
         **kwargs,
     ) -> None:
         self.settings = settings
+        self.autofill = autofill
         super().__init__(*args, **kwargs)
         # The querysets check a submitted id; the choices come from lists read
         # once, so that rendering a select costs no second query.
@@ -137,6 +316,10 @@ class ClientInfoForm(SectionForm):
         )
         if client_type is not None and client_type.has_company_name:
             self.fields["company_name"].label = client_type.primary_name
+            if autofill:
+                self.fields["company_name"].widget.attrs.update(
+                    autofill_input_attrs(AUTOFILL_COMPANY_LISTBOX)
+                )
         else:
             del self.fields["company_name"]
         managers = manager_list_active(reseller=reseller)
@@ -161,6 +344,8 @@ class ClientInfoForm(SectionForm):
             gettext("Apply the client type"),
         )
         company = ["company_name"] if "company_name" in self.fields else []
+        if company and getattr(self, "autofill", False):
+            company.append(HTML(self.autofill_listbox))
         rest = [
             name
             for name in ("manager", "service_rule", "postpay_permission")
@@ -172,6 +357,13 @@ class ClientInfoForm(SectionForm):
             Div(*company, css_id="company-name-slot"),
             *rest,
         )
+
+    @property
+    def autofill_listbox(self) -> str:
+        """The company name's suggestion list, "" when autofill is off."""
+        if not self.autofill or "company_name" not in self.fields:
+            return ""
+        return autofill_listbox(AUTOFILL_COMPANY_LISTBOX)
 
     def clean_company_name(self) -> str:
         value = self.cleaned_data["company_name"].strip()
@@ -428,9 +620,15 @@ class AttributesForm(SectionForm):
     rendered_for = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args, attributes: list[Attribute], client_type: ClientType | None, **kwargs
+        self,
+        *args,
+        attributes: list[Attribute],
+        client_type: ClientType | None,
+        autofill: bool = False,
+        **kwargs,
     ) -> None:
         self.attributes = attributes
+        self.autofill = autofill
         super().__init__(*args, **kwargs)
         self.fields["rendered_for"].initial = client_type.pk if client_type else ""
         for attribute in attributes:
@@ -441,7 +639,28 @@ class AttributesForm(SectionForm):
                 required=attribute.required,
                 initial=validation.attribute_default(attribute),
             )
+            if self.asks_directory(attribute):
+                self.fields[attribute.key].widget.attrs.update(
+                    autofill_input_attrs(AUTOFILL_INN_LISTBOX)
+                )
         self.helper.layout = self.build_layout()
+
+    def asks_directory(self, attribute: Attribute) -> bool:
+        """The INN attribute suggests companies too, when autofill is on."""
+        return (
+            self.autofill
+            and attribute.key == AutofillField.INN
+            and attribute.value_type == AttributeValueType.STRING
+        )
+
+    def build_layout(self) -> Layout:
+        items = []
+        for name in self.fields:
+            items.append(name)
+            attribute = next((item for item in self.attributes if item.key == name), None)
+            if attribute is not None and self.asks_directory(attribute):
+                items.append(HTML(autofill_listbox(AUTOFILL_INN_LISTBOX)))
+        return Layout(*items)
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -539,6 +758,7 @@ class ClientCreatePage:
             if self.client_type
             else []
         )
+        self.autofill = directory_enabled(reseller=reseller, client_type=self.client_type)
 
         def build(form_class, **kwargs):
             return form_class(data, initial=initial.get(form_class.section), **kwargs)
@@ -549,6 +769,7 @@ class ClientCreatePage:
             client_types=types,
             client_type=self.client_type,
             settings=settings,
+            autofill=self.autofill,
         )
         self.contacts = build(ContactsForm, reseller=reseller, settings=settings)
         self.contract_person = build(ContractPersonForm)
@@ -556,7 +777,12 @@ class ClientCreatePage:
         self.agreements = (
             build(AgreementsForm, terms_url=reseller.terms_url) if reseller.terms_required else None
         )
-        self.attributes = build(AttributesForm, attributes=attributes, client_type=self.client_type)
+        self.attributes = build(
+            AttributesForm,
+            attributes=attributes,
+            client_type=self.client_type,
+            autofill=self.autofill,
+        )
 
     @staticmethod
     def _choose_type(types: list[ClientType], *wanted) -> ClientType | None:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("create/", views.client_create, name="create"),
     path("create/type/", views.client_create_type, name="create_type"),
     path("create/owners/", views.client_owner_search, name="owner_search"),
+    path("create/autofill/", views.client_autofill_suggest, name="autofill_suggest"),
     path("<int:client_id>/", views.client_detail, name="detail"),
     path("<int:client_id>/status/", views.client_status_change, name="status"),
     path("<int:client_id>/postpay/", views.client_postpay_decide, name="postpay"),

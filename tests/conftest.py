@@ -6,9 +6,12 @@ has its own client types, service rules and attributes, as the demo data.
 """
 
 import itertools
+import os
 
 import pytest
 from django.test import Client as HttpClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from clients.models import AccessLevel, Client, ClientAccess, ClientStatus, EventType
 from rules.models import (
@@ -22,6 +25,21 @@ from users.models import Manager, ManagerRole, ManagerStatus, Reseller, User
 from users.services import manager_create
 
 PASSWORD = "correct-horse-battery-staple"
+
+# Property-based tests (tests/test_hostile_*.py): "ci" by default, a few dozen
+# examples per test; HYPOTHESIS_PROFILE=full runs over 10,000 in all (README).
+_HYPOTHESIS_COMMON = {
+    "deadline": None,
+    "derandomize": False,
+    "suppress_health_check": [
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+}
+hypothesis_settings.register_profile("ci", max_examples=40, **_HYPOTHESIS_COMMON)
+hypothesis_settings.register_profile("full", max_examples=3400, **_HYPOTHESIS_COMMON)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 _sequence = itertools.count(1)
 
 

@@ -4,7 +4,6 @@ keyboard and creates the client; a double click creates one client."""
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 from django_tasks_db.models import DBTaskResult
@@ -25,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "add-client.png"
 VALID_INN = "7707083893"
 
 
@@ -117,8 +115,6 @@ def test_an_operator_creates_a_company(
     assert "Белова Анна" in page.inner_text("#owner-selected")
     assert page.url.endswith("/clients/create/")  # Enter chose, it did not submit
 
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
     page.click("#client-create-submit")
     page.wait_for_url(re.compile(r"/clients/\d+/$"))
 

@@ -14,12 +14,22 @@ from rules.models import (
     ClientType,
     ServiceRule,
 )
-from users.models import Manager, ManagerRole, ManagerStatus, PostpayMode, Reseller, User
+from users.models import (
+    AutofillField,
+    Manager,
+    ManagerRole,
+    ManagerStatus,
+    PostpayMode,
+    Reseller,
+    User,
+)
 from users.services import manager_role_sync
 
 DEMO_PASSWORD = "demo-panel-2026"
 DEMO_LOGIN = "demo@oblako.example"
 PARTNER_LOGIN = "petr@partner.example"
+# The local stand-in directory that `make run` starts (manage.py directory_stub).
+DIRECTORY_STUB_URL = "http://127.0.0.1:8001"
 
 ATTRIBUTES = [
     # key, name, type, format, required, weight, types
@@ -79,6 +89,8 @@ class Command(BaseCommand):
             },
         )
         notification_services.ensure_default_handlers()
+        for reseller in (root, partner):
+            self.autofill(reseller)
         root_rules = self.rules(root)
         partner_rules = self.rules(partner)
 
@@ -155,6 +167,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Sub-reseller manager:                   {PARTNER_LOGIN} / {DEMO_PASSWORD}"
         )
+
+    def autofill(self, reseller: Reseller) -> None:
+        """Company autofill from the local stand-in directory, every field
+        ticked; also for a database seeded before autofill existed. A reseller
+        that already names a service keeps its settings, whatever they are."""
+        if reseller.autofill_url:
+            return
+        reseller.autofill_enabled = True
+        reseller.autofill_url = DIRECTORY_STUB_URL
+        reseller.autofill_fields = list(AutofillField.values)
+        reseller.save(update_fields=["autofill_enabled", "autofill_url", "autofill_fields"])
 
     def rules(self, reseller: Reseller) -> dict:
         types = {
