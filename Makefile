@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser lint format messages serve serve-worker clean
+.PHONY: run test test-browser lint format messages serve serve-worker bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ serve: install messages
 	  $(BIN)/gunicorn operator_panel.wsgi:application --bind $(HOST):$(PORT) \
 	    --workers $(WEB_WORKERS) --max-requests 5000 --max-requests-jitter 500 \
 	    --access-logfile - --graceful-timeout 20
+
+# The scale benchmark (bench/run.py): seeds PostgreSQL database panel_bench
+# with BENCH_CLIENTS clients (once), serves it with gunicorn (2 workers,
+# production settings) on loopback and measures the list, search, client
+# page, Add client and CSV export beside Django admin and a no-query floor.
+BENCH_CLIENTS ?= 1000000
+bench: install
+	$(BIN)/python bench/run.py --clients $(BENCH_CLIENTS) $(BENCH_ARGS)
 
 test: install messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

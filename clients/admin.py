@@ -88,10 +88,19 @@ class ClientAdmin(admin.ModelAdmin):
         "postpay_permission",
         "created_at",
     ]
-    list_filter = ["status", "postpay_permission", "reseller", "client_type", "service_rule"]
+    # The creation date as a filter (today, past 7 days, this month, this
+    # year), not date_hierarchy: its year links need a DISTINCT over every
+    # row, about a second at a million clients.
+    list_filter = [
+        "status",
+        "postpay_permission",
+        "created_at",
+        "reseller",
+        "client_type",
+        "service_rule",
+    ]
     search_fields = ["=id", "name", "company_name", "email", "phone"]
     list_select_related = ["client_type", "service_rule", "manager__user", "reseller"]
-    date_hierarchy = "created_at"
     autocomplete_fields = ["manager"]
     readonly_fields = ["created_at", "created_by", "creation_token"]
     inlines = [ClientAccessInline, ClientAttributeValueInline, ClientEventInline]

@@ -187,6 +187,10 @@ MAILERS = {"default": {"BACKEND": _email_backend_path, "OPTIONS": _email_options
 # The panel's own address, for links in emails (a reseller may override it).
 PANEL_URL = os.environ.get("PANEL_URL", "http://127.0.0.1:8000")
 
+# The benchmark's pages under /bench/ (bench/urls.py: the no-query floor view
+# and stock Django admin as the reference). Off unless `make bench` turns it on.
+BENCH_URLS = env_bool("BENCH_URLS", False)
+
 # Notifications (see notifications/services.py). The owner's password-setup
 # link expires after OWNER_INVITATION_TIMEOUT seconds (7 days).
 OWNER_INVITATION_TIMEOUT = int(os.environ.get("OWNER_INVITATION_TIMEOUT", str(7 * 24 * 3600)))

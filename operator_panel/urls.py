@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -10,3 +11,6 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("welcome/", include("notifications.urls")),
 ]
+
+if settings.BENCH_URLS:
+    urlpatterns.append(path("bench/", include("bench.urls")))
