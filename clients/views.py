@@ -10,12 +10,23 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clients import selectors, services
+from clients.directory import directory_enabled, directory_suggest_answer
 from clients.export import client_csv_columns, client_csv_lines
-from clients.forms import ClientCreatePage, page_action, parse_token
+from clients.forms import (
+    AUTOFILL_COUNT,
+    AUTOFILL_MIN_QUERY,
+    AutofillOption,
+    AutofillRequest,
+    ClientCreatePage,
+    autofill_values,
+    page_action,
+    parse_token,
+)
 from clients.forms_actions import ClientPostpayForm, ClientStatusForm
 from clients.forms_list import ClientListForm
 from clients.models import Client, ClientStatus, PostpayPermission
 from notifications.selectors import delivery_list_for_client
+from rules import selectors as rules_selectors
 from users import roles
 from users.access import manager_permission_required, manager_required
 from users.selectors import owner_search
@@ -293,4 +304,52 @@ def client_owner_search(request: HttpRequest) -> HttpResponse:
         request,
         "clients/_create_owner_results.html",
         {"users": users, "query": query, "searched": True},
+    )
+
+
+@require_safe
+@manager_permission_required(roles.CREATE_CLIENT)
+def client_autofill_suggest(request: HttpRequest) -> HttpResponse:
+    """htmx: companies from the organization directory matching what the
+    operator typed in the company name or the INN field (at least three
+    characters), each with the values that choosing it fills.
+
+    Only this server talks to the directory, with the reseller's key, so the
+    key never reaches the browser. Nothing is asked, and the answer is empty,
+    when autofill is off for the reseller or the chosen type; when the
+    service is slow, down or answers garbage the list says suggestions are
+    unavailable and the page goes on without them.
+    """
+    reseller = request.manager.reseller
+    asked = AutofillRequest.parse(request.GET, reseller=reseller)
+    if (
+        not directory_enabled(reseller=reseller, client_type=asked.client_type)
+        or len(asked.query.replace(" ", "")) < AUTOFILL_MIN_QUERY
+    ):
+        return HttpResponse("")
+    answer = directory_suggest_answer(query=asked.query, count=AUTOFILL_COUNT, reseller=reseller)
+    attribute_keys = [
+        attribute.key
+        for attribute in rules_selectors.attribute_list_for_create(client_type=asked.client_type)
+    ]
+    settings = rules_selectors.account_validation_settings()
+    country_codes = [code for code, _name in reseller.country_choices()]
+    options = [
+        AutofillOption(
+            suggestion=suggestion,
+            values=autofill_values(
+                suggestion,
+                reseller=reseller,
+                settings=settings,
+                client_type=asked.client_type,
+                attribute_keys=attribute_keys,
+                country_codes=country_codes,
+            ),
+        )
+        for suggestion in answer.suggestions
+    ]
+    return render(
+        request,
+        "clients/_create_autofill_results.html",
+        {"options": options, "available": answer.available, "listbox": asked.listbox},
     )

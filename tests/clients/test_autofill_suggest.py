@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from clients.directory_stub import load_parties, start_stub
 from rules.models import AccountValidationSettings
-from users.models import AutofillField
+from tests.conftest import make_manager
+from users.models import AutofillField, ManagerRole
 
 SUGGEST_URL = reverse("clients:autofill_suggest")
 CREATE_URL = reverse("clients:create")
@@ -476,6 +477,19 @@ def test_signed_out_people_get_no_suggestions(client, autofill, sub_rules):
 
     assert response.status_code == 302
     assert "СЕВЕРНЫЙ" not in response.content.decode()
+
+
+def test_a_manager_who_may_not_create_clients_is_refused(
+    sub_reseller, sub_rules, httpserver, client
+):
+    switch_on(sub_reseller, httpserver.url_for("/"))
+    marketing = make_manager(reseller=sub_reseller, role=ManagerRole.MARKETING)
+    client.force_login(marketing.user)
+
+    response = suggest(client, sub_rules["company"], "северный")
+
+    assert response.status_code == 403
+    assert httpserver.log == []
 
 
 def test_only_get_is_allowed(autofill, petr_browser):
