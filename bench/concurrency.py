@@ -23,6 +23,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import requests
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.crash_harness import (
@@ -45,7 +47,14 @@ def simultaneously(functions):
 
     def run(function):
         barrier.wait()
-        return function()
+        try:
+            return function()
+        except requests.RequestException as error:
+            # Recorded as an answer with status 0: the scenario then fails.
+            answer = requests.Response()
+            answer.status_code = 0
+            answer._content = repr(error).encode()
+            return answer
 
     with ThreadPoolExecutor(len(functions)) as pool:
         return list(pool.map(run, functions))
