@@ -181,12 +181,12 @@ def start_server(args) -> subprocess.Popen:
     log = open(VAR / "gunicorn.log", "w")  # noqa: SIM115 - open for the server's life
     env = server_env(args)
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)  # noqa: S603
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            requests.get(f"{base(args)}/accounts/login/", timeout=2)
+            requests.get(f"{base(args)}/accounts/login/", timeout=10)
             return server
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.3)
     server.terminate()
     raise SystemExit(f"gunicorn did not start; see {VAR / 'gunicorn.log'}")
