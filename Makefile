@@ -36,7 +36,9 @@ run: install messages
 # var/static and served by WhiteNoise, and the task worker beside it. Give
 # SECRET_KEY (else one is made once in var/secret_key), ALLOWED_HOSTS and
 # DATABASE_URL; behind a TLS proxy set SECURE_PROXY_SSL_HEADER=true. On a
-# machine without TLS (loopback trials) set HTTPS_ONLY=false.
+# machine without TLS (loopback trials) set HTTPS_ONLY=false. Sync workers
+# answer each request with "Connection: close": no kept-alive connection can
+# be closed just as a client reuses it (bench/soak.py runs the same workers).
 WEB_WORKERS ?= 3
 serve: install messages
 	@mkdir -p var && [ -s var/secret_key ] || (umask 077; $(BIN)/python -c \

@@ -111,9 +111,19 @@ def seed(*, managers: int = 2) -> dict:
 
 
 class Gunicorn:
-    """gunicorn in production mode on a free loopback port."""
+    """gunicorn in production mode on a free loopback port. threads=1 is the
+    sync worker `make serve` runs; more threads make it the gthread worker.
+    Its log (VAR_DIR/gunicorn.log) is kept: `problems()` reads it."""
 
-    def __init__(self, env: dict, *, workers: int = 4, threads: int = 1, preload: bool = False):
+    def __init__(
+        self,
+        env: dict,
+        *,
+        workers: int = 4,
+        threads: int = 1,
+        preload: bool = False,
+        timeout: int = 60,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
@@ -126,21 +136,30 @@ class Gunicorn:
             "--threads",
             str(threads),
             "--timeout",
-            "60",
+            str(timeout),
             "--graceful-timeout",
             "5",
         ]
         if preload:
             command.append("--preload")
-        self.process = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        # A file, not an unread pipe: a pipe that fills up would block the server.
+        self.log_path = Path(env["VAR_DIR"]) / "gunicorn.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=BASE_DIR,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
         self.wait_ready()
+
+    def problems(self) -> list[str]:
+        """The log's lines about a worker timed out, killed or failing."""
+        markers = ("WORKER TIMEOUT", "Traceback", "[ERROR]", "[CRITICAL]", "was sent SIGKILL")
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if any(marker in line for marker in markers)]
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
