@@ -14,6 +14,7 @@ from clients.models import ClientStatus
 from clients.selectors import (
     CLIENT_LIST_DEFAULT_SORT,
     CLIENT_LIST_SORTS,
+    ClientListChoices,
     ClientListFilters,
     client_list_choices,
 )
@@ -163,6 +164,14 @@ class ClientListForm(forms.Form):
             # Only the root reseller's staff see several resellers; a reseller
             # parameter from anyone else is not even read.
             del self.fields["reseller"]
+        # The selects' own querysets: the list names its rows' types, rules and
+        # managers from them, and the selects then render from the same rows.
+        self.choices = ClientListChoices(
+            client_types=self.fields["client_type"].queryset,
+            service_rules=self.fields["service_rule"].queryset,
+            managers=self.fields["manager"].queryset,
+            resellers=self.fields["reseller"].queryset if several else None,
+        )
 
     def _clean_day(self, name: str) -> dt.date | None:
         day = self.cleaned_data.get(name)

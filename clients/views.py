@@ -93,6 +93,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         filters=form.filters(),
         sort=sort,
         size=form.page_size(),
+        choices=form.choices,
         **form.cursor(),
     )
     show_postpay = reseller.postpay_is_manual
