@@ -208,3 +208,57 @@ def test_admin_estimates_the_unfiltered_total(rf, admin_user, sub_reseller, sub_
     assert searched.count == 3
     counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
     assert counts and all("LIMIT 10000" in sql for sql in counts), counts
+
+
+@postgresql_only
+def test_admin_counts_matches_without_sorting_them(rf, admin_user, sub_reseller, sub_rules):
+    """The capped count of a search does not order the rows it counts: with
+    ORDER BY the database sorts every match (or walks the whole table in
+    creation order) before it can stop at the cap."""
+    add_clients(sub_reseller, sub_rules, 3)
+    with CaptureQueriesContext(connection) as queries:
+        assert changelist_paginator(rf, admin_user, {"q": "Вектор"}).count == 3
+    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    assert counts and not any("ORDER BY" in sql for sql in counts), counts
+
+
+def test_admin_search_compares_the_id_only_with_a_number(rf, admin_user, sub_reseller, sub_rules):
+    """A word that is no number skips the ID: comparing it as text
+    (UPPER(id::text)) is a condition no index serves, and one such branch
+    makes the database read every row for the whole OR."""
+    add_clients(sub_reseller, sub_rules, 2)
+    named = make_client(reseller=sub_reseller, rules=sub_rules, name="Альфа Сервис")
+    with CaptureQueriesContext(connection) as queries:
+        assert changelist_paginator(rf, admin_user, {"q": "Альфа"}).count == 1
+    searched = [query["sql"] for query in queries.captured_queries if "LIKE" in query["sql"]]
+    assert searched and not any("::text) = UPPER" in sql for sql in searched), searched
+    # A number still finds the client by its ID (and by phone fragments).
+    found = changelist_paginator(rf, admin_user, {"q": str(named.pk)}).object_list
+    assert named in found
+
+
+@postgresql_only
+def test_admin_search_uses_an_index_for_every_column(admin_user, rf, sub_reseller, sub_rules):
+    add_clients(sub_reseller, sub_rules, 5)
+    model_admin = site._registry[Client]
+    request = rf.get(reverse("admin:clients_client_changelist"))
+    request.user = admin_user
+    queryset, _duplicates = model_admin.get_search_results(
+        request, Client.objects.order_by(), "Вектор"
+    )
+    plan = explain(queryset, disable=("seqscan", "indexscan"))
+    assert "Seq Scan" not in plan, plan
+    for index in ("clients_client_name_trgm", "clients_client_admin_search_trgm"):
+        assert index in plan, plan
+
+
+def test_admin_says_when_its_totals_are_estimated(admin_user, sub_reseller, sub_rules):
+    """Under the changelist's pages, on PostgreSQL (where the paginator
+    estimates or caps): the total is not an exact count there."""
+    from django.test import Client as HttpClient
+
+    add_clients(sub_reseller, sub_rules, 2)
+    browser = HttpClient()
+    browser.force_login(admin_user)
+    page = browser.get(reverse("admin:clients_client_changelist")).content.decode()
+    assert ('data-testid="estimated-total"' in page) == (connection.vendor == "postgresql")
