@@ -52,3 +52,13 @@ def test_postgresql_needs_one_spelling_per_word(sub_reseller, sub_rules):
         found = owner_search(reseller=sub_reseller, query="ИВАНОВА")
     assert len(found) == 2
     assert queries.captured_queries[0]["sql"].upper().count(" LIKE ") == 4  # four columns
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_users_are_scanned_without_parallel_workers(db):
+    """users/migrations/0003: the owner search's plans start no parallel
+    workers, which cost more to start than they save on a keystroke."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'users_user'::regclass")
+        (options,) = cursor.fetchone()
+    assert "parallel_workers=0" in (options or []), options
