@@ -120,9 +120,20 @@ def database_facts(args) -> dict:
             "AND manager_id IS NOT NULL AND status <> 'deleted' GROUP BY manager_id",
             [reseller_id],
         ).fetchall()
-        # The manager whose clients are nearest 100,000: the export's filter.
-        export_manager, export_rows = min(counts, key=lambda row: abs(row[1] - 100_000))
         filter_manager = max(counts, key=lambda row: row[1])[0]
+        # The export's filter: clients created since the day that makes the
+        # total nearest 100,000 (whole days of the panel's time zone, as the
+        # list's "Created from" filter reads them).
+        export_from, export_rows = min(
+            db.execute(
+                "SELECT day, sum(n) OVER (ORDER BY day DESC)::bigint FROM ("
+                "SELECT (created_at AT TIME ZONE %s)::date AS day, count(*) AS n "
+                "FROM clients_client WHERE reseller_id = %s AND status <> 'deleted' "
+                "GROUP BY 1) AS days",
+                [os.environ.get("TIME_ZONE", "Europe/Moscow"), reseller_id],
+            ).fetchall(),
+            key=lambda row: abs(row[1] - 100_000),
+        )
         client_ids = [
             row[0]
             for row in db.execute(
@@ -150,7 +161,7 @@ def database_facts(args) -> dict:
     return {
         "manager_id": manager_id,
         "reseller_id": reseller_id,
-        "export_manager": export_manager,
+        "export_from": export_from.isoformat(),
         "export_rows": export_rows,
         "filter_manager": filter_manager,
         "client_ids": client_ids,
@@ -373,7 +384,7 @@ def deep_cursor(session: requests.Session, args, pages: int) -> tuple[str, int]:
     return link, seen
 
 
-def export(session: requests.Session, server: subprocess.Popen, args, manager: int) -> Result:
+def export(session: requests.Session, server: subprocess.Popen, args, created_from: str) -> Result:
     """One CSV export, streamed; the web workers' resident memory sampled
     every 10 ms during it."""
     pids = workers(server)
@@ -392,7 +403,7 @@ def export(session: requests.Session, server: subprocess.Popen, args, manager: i
     started = time.perf_counter()
     lines = size = 0
     with session.get(
-        f"{base(args)}/clients/export.csv", params={"manager": manager}, stream=True
+        f"{base(args)}/clients/export.csv", params={"created_from": created_from}, stream=True
     ) as response:
         status = response.status_code
         for chunk in response.iter_content(chunk_size=65536):
@@ -515,6 +526,8 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run scenarios whose name contains this")
     args = parser.parse_args()
 
+    # Other work on the machine shows in the figures: say how busy it was.
+    load_before = os.getloadavg()
     seeding = prepare_database(args)
     facts = database_facts(args)
     server = start_server(args)
@@ -534,7 +547,7 @@ def main() -> None:
             results.append(result)
             print(table([result]).splitlines()[-1], flush=True)
         if not args.only or "export" in args.only.lower():
-            results.append(export(sessions[0], server, args, facts["export_manager"]))
+            results.append(export(sessions[0], server, args, facts["export_from"]))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -552,7 +565,12 @@ def main() -> None:
         ratios["list_page_1_p50_over_floor"] = round(first.p50_ms / floor.p50_ms, 2)
     report = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before": [round(load, 2) for load in load_before],
+            "load_average_after": [round(load, 2) for load in os.getloadavg()],
+        },
         "settings": {
             "workers": 2,
             "concurrency": args.concurrency,
