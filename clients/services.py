@@ -268,6 +268,11 @@ def client_create(
             for message in messages:
                 fail(field, message)
     if errors:
+        if creation_token is not None:
+            # A submit racing another of the same page fails here when the other
+            # one committed after the look-up above (its new owner's email is
+            # taken by then): the page has made its client, so lead to it.
+            _raise_if_already_created(creation_token, reseller_id=reseller.pk)
         raise ValidationError(errors)
 
     try:

@@ -266,22 +266,30 @@ def client_create(request: HttpRequest) -> HttpResponse:
     # which could only fail now (the new owner's email is taken by then).
     existing = selectors.client_created_from_page(manager=manager, token=token)
     if existing is not None:
-        messages.info(request, _("This client was already created from this page."))
-        return redirect("clients:detail", client_id=existing.pk)
+        return _already_created(request, existing)
 
     page = ClientCreatePage(manager=manager, data=request.POST, token=token)
     if page.is_valid():
         try:
             client = services.client_create(actor=manager, **page.service_arguments())
         except services.DuplicateSubmission as duplicate:
-            messages.info(request, _("This client was already created from this page."))
-            return redirect("clients:detail", client_id=duplicate.client.pk)
+            return _already_created(request, duplicate.client)
         except ValidationError as error:
             page.add_service_errors(error)
         else:
             messages.success(request, _("The client %(name)s is created.") % {"name": client.name})
             return redirect("clients:detail", client_id=client.pk)
+    # A submit racing another of the same page may have failed only because the
+    # other one committed meanwhile (its new owner's email is taken by then).
+    existing = selectors.client_created_from_page(manager=manager, token=token)
+    if existing is not None:
+        return _already_created(request, existing)
     return _create_page(request, page)
+
+
+def _already_created(request: HttpRequest, client: Client) -> HttpResponse:
+    messages.info(request, _("This client was already created from this page."))
+    return redirect("clients:detail", client_id=client.pk)
 
 
 @require_http_methods(["POST"])

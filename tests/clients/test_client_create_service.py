@@ -741,6 +741,31 @@ def test_a_racing_second_submit_stops_at_the_unique_token(petr, sub_rules, monke
     assert written() == before
 
 
+def test_a_racing_second_submit_that_fails_its_checks_leads_to_the_first(
+    petr, sub_rules, monkeypatch
+):
+    """The second submit looked for the page's client before the first
+    committed and checks the new owner's email after: that email is the first
+    client's owner's by then, and the page's client is the answer, not an error."""
+    token = uuid.uuid4()
+    first = client_create(actor=petr, **arguments(sub_rules, creation_token=token))
+    original = services._raise_if_already_created
+    looks = []
+
+    def late(token, *, reseller_id):
+        looks.append(token)
+        if len(looks) > 1:  # only the look-up after the failed checks sees the first client
+            original(token, reseller_id=reseller_id)
+
+    monkeypatch.setattr(services, "_raise_if_already_created", late)
+    before = written()
+    with pytest.raises(DuplicateSubmission) as caught:
+        client_create(actor=petr, **arguments(sub_rules, creation_token=token))
+    assert caught.value.client == first
+    assert len(looks) == 2
+    assert written() == before
+
+
 def test_another_resellers_token_is_refused(petr, irina, sub_rules, root_rules):
     token = uuid.uuid4()
     client_create(actor=irina, **arguments(root_rules, creation_token=token))
