@@ -36,6 +36,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -83,7 +84,7 @@ RETRY = Retry(
 class PartyStatus(models.TextChoices):
     """``data.state.status``: anything but ACTIVE deserves a warning on the page."""
 
-    ACTIVE = "ACTIVE", _("Active")
+    ACTIVE = "ACTIVE", pgettext_lazy("organization status", "Active")
     LIQUIDATING = "LIQUIDATING", _("Liquidating")
     LIQUIDATED = "LIQUIDATED", _("Liquidated")
     BANKRUPT = "BANKRUPT", _("Bankrupt")

@@ -19,7 +19,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from clients.directory import (
@@ -444,7 +444,7 @@ class OwnerForm(SectionForm):
     JavaScript), or a new user."""
 
     section = "owner"
-    title = _("Owner")
+    title = pgettext_lazy("Add client section", "Owner")
 
     mode = forms.ChoiceField(
         label="",

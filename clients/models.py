@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from rules.models import Attribute, ClientType, ServiceRule
@@ -12,7 +13,9 @@ from users.validators import validate_phone
 
 
 class ClientStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    # "Active" is also a manager's and an organization's status, each worded
+    # differently in Russian (Активен, Активный, Действующая).
+    ACTIVE = "active", pgettext_lazy("client status", "Active")
     CREDIT_HOLD = "credit_hold", _("Credit hold")
     ADMINISTRATIVE_HOLD = "administrative_hold", _("Administrative hold")
     DELETED = "deleted", _("Deleted")

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from users.validators import validate_phone
@@ -236,7 +237,7 @@ class ManagerRole(models.TextChoices):
 
 
 class ManagerStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("manager status", "Active")
     INACTIVE = "inactive", _("Inactive")
 
 
