@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from anyascii import anyascii
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.ru import inn as stdnum_inn
@@ -24,7 +24,10 @@ REQUIRED_MESSAGE = _("This field is required.")
 
 
 def _quote(parts: Iterable[str]) -> str:
-    return ", ".join(f"“{part}”" for part in parts)
+    """The parts in the quotation marks of the active language: “…” in
+    English, «…» in Russian (the catalogue holds the marks)."""
+    quoted = pgettext("quotation marks around a quoted value", "“%(value)s”")
+    return ", ".join(quoted % {"value": part} for part in parts)
 
 
 # Company names ---------------------------------------------------------------

@@ -51,6 +51,25 @@ def test_company_name_problems(settings_row, name, problems):
         assert expected in message
 
 
+def test_quotation_marks_follow_the_language(settings_row):
+    """“…” in English (above), «…» in Russian, around each quoted part."""
+    with translation.override("ru"):
+        problems = validation.company_name_problems("ООО Ромашка.ru $|", settings=settings_row)
+        with pytest.raises(ValidationError) as caught:
+            validation.validate_region("Крым", settings=AccountValidationSettings())
+        region_messages = caught.value.messages
+    assert problems == [
+        "Наименование компании содержит запрещенные символы: «$», «|».",
+        "Наименование компании содержит запрещенное сокращение «ООО»: "
+        "не указывайте организационно-правовую форму.",
+        "Наименование компании содержит запрещенный домен «Ромашка.ru».",
+    ]
+    assert region_messages == [
+        "Клиенты из региона «Крым» не обслуживаются: регион входит в список запрещенных как «Крым»."
+    ]
+    assert "“" not in "".join(problems + region_messages)
+
+
 @pytest.mark.parametrize(
     ("value", "tokens"),
     [
