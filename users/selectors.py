@@ -55,6 +55,13 @@ def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
     return users
 
 
+def owner_search_words(query: str) -> list[str]:
+    """The words the owner search looks for; none when the query has fewer
+    than OWNER_SEARCH_MIN_LENGTH characters besides spaces."""
+    words = query.replace("\x00", "").split()
+    return words if len("".join(words)) >= OWNER_SEARCH_MIN_LENGTH else []
+
+
 def owner_search(*, reseller: Reseller, query: str) -> list[User]:
     """Reachable users whose name or email contains every word of the query;
     nothing for fewer than three characters, at most twenty, by name (of the
@@ -64,8 +71,8 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
     served by the trigram index of users/migrations/0002 (UPPER(...) LIKE).
     SQLite's LIKE folds the case of ASCII letters only, so there the usual
     spellings of a Cyrillic word are tried too (ирина, Ирина, ИРИНА)."""
-    words = query.replace("\x00", "").split()
-    if len("".join(words)) < OWNER_SEARCH_MIN_LENGTH:
+    words = owner_search_words(query)
+    if not words:
         return []
     users = user_list_reachable(reseller=reseller)
     folds_case = connections[users.db].vendor == "postgresql"

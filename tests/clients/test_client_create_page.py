@@ -531,11 +531,16 @@ def test_applying_a_type_without_javascript_keeps_what_was_typed(petr_browser, s
 # Owner search ---------------------------------------------------------------------------------
 
 
-def test_owner_search_needs_two_characters(petr_browser, sub_rules, sub_reseller):
-    make_client(reseller=sub_reseller, rules=sub_rules, owner=make_user(email="a@example.com"))
-    response = petr_browser.get(reverse("clients:owner_search"), {"owner-query": "a"})
-    assert "data-user-id" not in response.content.decode()
-    assert "Type at least two characters." in response.content.decode()
+def test_owner_search_needs_three_characters(petr_browser, sub_rules, sub_reseller):
+    make_client(reseller=sub_reseller, rules=sub_rules, owner=make_user(email="abc@example.com"))
+    url = reverse("clients:owner_search")
+    for query in ["a", "ab", " a b "]:
+        html = petr_browser.get(url, {"owner-query": query}).content.decode()
+        assert "data-user-id" not in html, query
+        assert "Type at least 3 characters." in html, query
+    html = petr_browser.get(url, {"owner-query": "ab"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Введите не менее 3 символов." in html
+    assert "data-user-id" in petr_browser.get(url, {"owner-query": "abc"}).content.decode()
 
 
 def test_owner_search_by_name_or_email_in_the_resellers_reach(
@@ -552,7 +557,7 @@ def test_owner_search_by_name_or_email_in_the_resellers_reach(
         assert f'data-user-id="{mine.pk}"' in html, query
         assert f'data-user-id="{theirs.pk}"' not in html
         assert f'data-user-id="{loner.pk}"' not in html
-    assert "No users found." in petr_browser.get(url, {"owner-query": "zz"}).content.decode()
+    assert "No users found." in petr_browser.get(url, {"owner-query": "zzz"}).content.decode()
 
 
 def test_the_root_resellers_owner_search_reaches_everyone(irina_browser, irina):
