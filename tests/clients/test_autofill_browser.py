@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 
 from clients.directory_stub import start_stub
 from clients.models import Client
@@ -57,6 +58,10 @@ def page(live_server, monkeypatch):
         )
         context.set_default_timeout(10_000)
         yield context.new_page()
+        # The test's ORM calls, made while Playwright's event loop runs in this
+        # thread, had a database connection of their own (Django keeps one per
+        # async context): close it, or it outlives the test database.
+        connections.close_all()
         context.close()
         browser.close()
 

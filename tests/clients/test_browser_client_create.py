@@ -6,6 +6,7 @@ import os
 import re
 
 import pytest
+from django.db import connections
 from django_tasks_db.models import DBTaskResult
 
 from clients.models import AccessLevel, Client, EventType
@@ -48,6 +49,10 @@ def page(live_server, monkeypatch):
         )
         context.set_default_timeout(10_000)
         yield context.new_page()
+        # The test's ORM calls, made while Playwright's event loop runs in this
+        # thread, had a database connection of their own (Django keeps one per
+        # async context): close it, or it outlives the test database.
+        connections.close_all()
         context.close()
         browser.close()
 

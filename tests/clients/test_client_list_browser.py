@@ -5,6 +5,7 @@ import re
 import shutil
 
 import pytest
+from django.db import connections
 
 from clients.models import ClientStatus
 from tests.conftest import PASSWORD, make_client, make_user
@@ -27,6 +28,10 @@ def page(live_server, monkeypatch):
         context = browser.new_context(locale="en-US", extra_http_headers={"Accept-Language": "en"})
         context.set_default_timeout(10_000)
         yield context.new_page()
+        # The test's ORM calls, made while Playwright's event loop runs in this
+        # thread, had a database connection of their own (Django keeps one per
+        # async context): close it, or it outlives the test database.
+        connections.close_all()
         context.close()
         browser.close()
 
