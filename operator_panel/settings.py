@@ -59,9 +59,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Static files straight from gunicorn, compressed and cached forever
-    # (hashed names), without a separate web server.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -73,6 +70,12 @@ MIDDLEWARE = [
     # Last: it answers a locked-out sign-in attempt.
     "axes.middleware.AxesMiddleware",
 ]
+if not DEBUG:
+    # Production: static files straight from gunicorn, compressed and cached
+    # forever (the hashed copies `collectstatic` writes to STATIC_ROOT), without
+    # a separate web server. Development (runserver) and tests, where nothing
+    # was collected, find them in the apps' folders instead.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "operator_panel.urls"
 WSGI_APPLICATION = "operator_panel.wsgi.application"
