@@ -306,7 +306,8 @@ def client_create_type(request: HttpRequest) -> HttpResponse:
 @manager_permission_required(roles.CREATE_CLIENT)
 def client_owner_search(request: HttpRequest) -> HttpResponse:
     """htmx: the users the manager may make the owner, matching the query by
-    name or email (at least two characters, at most twenty users)."""
+    name or email (at least three characters, at most twenty users; see
+    users.selectors.owner_search)."""
     query = request.GET.get("owner-query", request.GET.get("q", "")).replace("\x00", "")
     users = owner_search(reseller=request.manager.reseller, query=query)
     return render(
