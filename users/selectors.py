@@ -2,6 +2,7 @@
 
 from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from users.models import Manager, ManagerStatus, Reseller, User
 
@@ -71,16 +72,18 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
     served by the trigram index of users/migrations/0002 (UPPER(...) LIKE).
     SQLite's LIKE folds the case of ASCII letters only, so there the usual
     spellings of a Cyrillic word are tried too (ирина, Ирина, ИРИНА)."""
+    from clients.models import ClientAccess
+
     words = owner_search_words(query)
     if not words:
         return []
-    users = user_list_reachable(reseller=reseller)
-    folds_case = connections[users.db].vendor == "postgresql"
+    matches = User.objects.filter(is_active=True)
+    postgresql = connections[matches.db].vendor == "postgresql"
     # A person types a name and a surname; a pasted essay must not build a
     # query the database refuses.
     for word in words[:OWNER_SEARCH_MAX_WORDS]:
         word = word[:OWNER_SEARCH_MAX_WORD_LENGTH]
-        variants = {word} if folds_case else {word, word.lower(), word.capitalize(), word.upper()}
+        variants = {word} if postgresql else {word, word.lower(), word.capitalize(), word.upper()}
         condition = Q()
         for variant in variants:
             condition |= (
@@ -89,14 +92,30 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
                 | Q(middle_name__icontains=variant)
                 | Q(last_name__icontains=variant)
             )
-        users = users.filter(condition)
+        matches = matches.filter(condition)
     # The matches are found first, at most OWNER_SEARCH_CANDIDATES of them
     # (through the trigram index, in no particular order), and only those are
     # sorted by name. Walking a million users in name order until twenty match
     # takes seconds when the matches sit at the end of the alphabet ("Сми").
     # A fragment with more matches shows twenty of the first ones found: the
     # person types on to narrow it.
-    candidates = users.order_by().values("pk")[:OWNER_SEARCH_CANDIDATES]
+    #
+    # The matching is a MATERIALIZED CTE, which PostgreSQL plans for all its
+    # rows (through the trigram index) and still reads only as far as the
+    # limit needs. Planned under the limit instead, it may scan the table
+    # until a thousand match, four UPPER(...) LIKE per row: about 50 ms for
+    # "Сми" (2% of a million users) where the index takes 13 ms. Only SQL the
+    # ORM compiled is put together here; what was typed stays in parameters.
+    match_sql, params = matches.order_by().values("pk").query.sql_with_params()
+    materialized = "MATERIALIZED " if postgresql else ""
+    sql = f"WITH matches AS {materialized}({match_sql}) SELECT pk FROM matches"  # noqa: S608
+    if not reseller.is_root:
+        # The users user_list_reachable admits: access to one of the reseller's clients.
+        accesses = ClientAccess.objects.filter(client__reseller=reseller).values("user_id")
+        access_sql, access_params = accesses.order_by().query.sql_with_params()
+        sql += f" WHERE pk IN ({access_sql})"
+        params += access_params
+    candidates = RawSQL(f"{sql} LIMIT %s", (*params, OWNER_SEARCH_CANDIDATES))  # noqa: S611
     return list(
         User.objects.filter(pk__in=candidates).order_by("last_name", "first_name", "email")[
             :OWNER_SEARCH_LIMIT

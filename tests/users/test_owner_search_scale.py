@@ -62,3 +62,17 @@ def test_users_are_scanned_without_parallel_workers(db):
         cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'users_user'::regclass")
         (options,) = cursor.fetchone()
     assert "parallel_workers=0" in (options or []), options
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_matches_are_planned_for_all_rows_and_read_up_to_the_limit(sub_reseller, sub_rules):
+    """The matching is a MATERIALIZED CTE: planned under the candidates'
+    LIMIT, PostgreSQL may scan the whole table for a fragment that 2% of a
+    million users contain (four UPPER(...) LIKE per row) instead of using
+    the trigram index."""
+    add_owners(sub_reseller, sub_rules, 2)
+    with CaptureQueriesContext(connection) as queries:
+        assert len(owner_search(reseller=sub_reseller, query="ива")) == 2
+    (sql,) = [query["sql"] for query in queries.captured_queries]
+    assert "WITH matches AS MATERIALIZED (" in sql
+    assert "SELECT pk FROM matches WHERE pk IN (" in sql and "LIMIT 1000" in sql
