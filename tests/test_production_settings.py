@@ -19,7 +19,7 @@ PRODUCTION = {
 def run(*arguments: str, **extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, **PRODUCTION, **extra}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(  # noqa: S603 - our own manage.py
+    return subprocess.run(
         [sys.executable, "manage.py", *arguments],
         cwd=settings.BASE_DIR,
         env=env,
