@@ -40,6 +40,10 @@ run: install messages
 # answer each request with "Connection: close": no kept-alive connection can
 # be closed just as a client reuses it (bench/soak.py runs the same workers).
 WEB_WORKERS ?= 3
+# A sync worker that answers one request longer than this is killed. The
+# longest answer is the streamed CSV export: about 8,500 rows a second here, so
+# a reseller with a million clients needs about two minutes.
+WEB_TIMEOUT ?= 300
 serve: install messages
 	@mkdir -p var && [ -s var/secret_key ] || (umask 077; $(BIN)/python -c \
 	  "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key)
@@ -53,7 +57,7 @@ serve: install messages
 	  $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
 	  $(BIN)/gunicorn operator_panel.wsgi:application --bind $(HOST):$(PORT) \
 	    --workers $(WEB_WORKERS) --max-requests 5000 --max-requests-jitter 500 \
-	    --access-logfile - --graceful-timeout 20
+	    --timeout $(WEB_TIMEOUT) --access-logfile - --graceful-timeout 20
 
 # The scale benchmark (bench/run.py): seeds PostgreSQL database panel_bench
 # with BENCH_CLIENTS clients (once), serves it with gunicorn (2 workers,
