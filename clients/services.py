@@ -9,9 +9,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from clients.events import event_wording
 from clients.models import (
     AccessLevel,
     Client,
@@ -372,33 +372,39 @@ def _clean_attributes(
     return rows
 
 
+def _event(*, event_type: str, data: dict, **fields) -> ClientEvent:
+    """An event-log entry worded from its data (clients/events.py), which the
+    client page words again in its reader's language."""
+    subject, description = event_wording(event_type, data)
+    return ClientEvent(
+        event_type=event_type, subject=subject, description=description, data=data, **fields
+    )
+
+
 def _log_creation(client: Client, *, actor: Manager, now) -> None:
     events = [
-        ClientEvent(
+        _event(
+            event_type=EventType.CLIENT_CREATED,
+            data={"manager_id": actor.pk, "manager": str(actor)},
             client=client,
             created_at=now,
-            event_type=EventType.CLIENT_CREATED,
-            subject=gettext("Client created"),
-            description=gettext("Created by the manager %(manager)s.") % {"manager": actor},
             actor=actor.user,
             visible_to_client=True,
         )
     ]
     if client.terms_status == TermsStatus.ACCEPTED:
         events.append(
-            ClientEvent(
+            _event(
+                event_type=EventType.TERMS_ACCEPTED,
+                data={
+                    "manager_id": actor.pk,
+                    "manager": str(actor),
+                    "terms_url": client.reseller.terms_url,
+                },
                 client=client,
                 created_at=now,
-                event_type=EventType.TERMS_ACCEPTED,
-                subject=gettext("Terms and conditions accepted"),
-                description=gettext(
-                    "The manager %(manager)s accepted the terms and conditions on the "
-                    "client's behalf."
-                )
-                % {"manager": actor},
                 actor=actor.user,
                 visible_to_client=False,
-                data={"manager_id": actor.pk, "terms_url": client.reseller.terms_url},
             )
         )
     ClientEvent.objects.bulk_create(events)
@@ -460,20 +466,17 @@ def _apply_status(client: Client, *, status: str, actor: User | None) -> None:
     old_status = client.status
     client.status = status
     client.save(update_fields=["status"])
-    labels = {"old": _status_label(old_status), "new": _status_label(status)}
-    ClientEvent.objects.create(
-        client=client,
+    _event(
         event_type=EventType.STATUS_CHANGED,
-        subject=gettext("Status changed: %(old)s → %(new)s") % labels,
-        description=(
-            gettext("Changed by %(actor)s.") % {"actor": actor.get_full_name() or actor.email}
-            if actor is not None
-            else gettext("Changed by the system.")
-        ),
+        data={
+            "old_status": old_status,
+            "new_status": status,
+            "actor": (actor.get_full_name() or actor.email) if actor is not None else None,
+        },
+        client=client,
         actor=actor,
         visible_to_client=True,
-        data={"old_status": old_status, "new_status": status},
-    )
+    ).save()
     notify(event=EventType.STATUS_CHANGED, client=client, actor=actor)
 
 
@@ -546,18 +549,18 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
         locked.save(
             update_fields=["postpay_permission", "postpay_decided_at", "postpay_decided_by"]
         )
-        ClientEvent.objects.create(
+        _event(
+            event_type=EventType.POSTPAY_DECIDED,
+            data={
+                "old_permission": old_permission,
+                "new_permission": decision,
+                "actor": actor.user.get_full_name() or actor.user.email,
+            },
             client=locked,
             created_at=locked.postpay_decided_at,
-            event_type=EventType.POSTPAY_DECIDED,
-            subject=gettext("Postpay permission: %(permission)s")
-            % {"permission": locked.get_postpay_permission_display()},
-            description=gettext("Decided by %(actor)s.")
-            % {"actor": actor.user.get_full_name() or actor.user.email},
             actor=actor.user,
             visible_to_client=False,
-            data={"old_permission": old_permission, "new_permission": decision},
-        )
+        ).save()
     client.postpay_permission = locked.postpay_permission
     client.postpay_decided_at = locked.postpay_decided_at
     client.postpay_decided_by = locked.postpay_decided_by

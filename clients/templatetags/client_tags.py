@@ -9,6 +9,7 @@ from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from clients.events import event_wording
 from clients.selectors import ClientRow
 
 register = template.Library()
@@ -115,3 +116,19 @@ def _list_row(client: ClientRow, *, show_reseller: bool, show_postpay: bool, dat
         created_at=dateformat.format(timezone.localtime(client.created_at), date_time),
         postpay=_html("<td>{label}</td>", label=client.postpay_label) if show_postpay else "",
     )
+
+
+@register.filter
+def event_subject(event) -> str:
+    """The event's subject in the reader's language (as stored when its data
+    cannot word it)."""
+    wording = event_wording(event.event_type, event.data)
+    return wording[0] if wording else event.subject
+
+
+@register.filter
+def event_description(event) -> str:
+    """The event's description in the reader's language (as stored when its
+    data cannot word it)."""
+    wording = event_wording(event.event_type, event.data)
+    return wording[1] if wording else event.description

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clients.models import (
     AccessLevel,
@@ -16,6 +16,7 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
+from clients.services import client_set_status
 from rules.models import Attribute, AttributeOption, AttributeValueType
 from tests.conftest import make_client, make_user
 from users.models import PostpayMode
@@ -159,6 +160,24 @@ def test_event_log_with_system_and_actor(petr_browser, company, petr):
     assert "System" in log
     assert "Кузнецов Пётр" in log
     assert "Баланс ниже нуля" in log
+
+
+def test_event_log_is_worded_in_the_readers_language(petr_browser, company, petr):
+    with translation.override("ru"):
+        client_set_status(actor=petr, client=company, status=ClientStatus.ADMINISTRATIVE_HOLD)
+    stored = ClientEvent.objects.get(client=company, event_type=EventType.STATUS_CHANGED)
+    assert stored.subject == "Статус изменен: Активен → Административная блокировка"
+
+    english = detail(petr_browser, company).content.decode().split('data-testid="event-log"')[1]
+    russian = petr_browser.get(
+        reverse("clients:detail", args=[company.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    )
+    russian = russian.content.decode().split('data-testid="event-log"')[1]
+
+    assert "Status changed: Active → Administrative hold" in english
+    assert "Changed by Кузнецов Пётр." in english
+    assert "Статус изменен: Активен → Административная блокировка" in russian
+    assert "Изменено пользователем Кузнецов Пётр." in russian
 
 
 def test_event_log_is_paginated(petr_browser, company):

@@ -48,7 +48,11 @@ def test_decision_is_recorded_and_logged(manual, petr, client_with, start, decis
     assert client.postpay_decided_by == petr.user
     event = ClientEvent.objects.get(client=client, event_type=EventType.POSTPAY_DECIDED)
     assert event.actor == petr.user
-    assert event.data == {"old_permission": start, "new_permission": decision}
+    assert event.data == {
+        "old_permission": start,
+        "new_permission": decision,
+        "actor": "Кузнецов Пётр",
+    }
     assert event.visible_to_client is False
 
 

@@ -52,7 +52,7 @@ def test_allowed_transition_changes_logs_and_notifies(petr, client_of, notified,
     assert client.status == result.status == new
     event = ClientEvent.objects.get(client=client, event_type=EventType.STATUS_CHANGED)
     assert event.actor == petr.user
-    assert event.data == {"old_status": old, "new_status": new}
+    assert event.data == {"old_status": old, "new_status": new, "actor": "Кузнецов Пётр"}
     assert str(S(old).label) in event.subject and str(S(new).label) in event.subject
     assert notified == [{"event": EventType.STATUS_CHANGED, "client": result, "actor": petr.user}]
 
@@ -126,7 +126,7 @@ def test_credit_hold_by_the_system(client_of, notified):
     assert client.status == S.CREDIT_HOLD
     event = ClientEvent.objects.get(client=client)
     assert event.actor is None
-    assert event.data == {"old_status": S.ACTIVE, "new_status": S.CREDIT_HOLD}
+    assert event.data == {"old_status": S.ACTIVE, "new_status": S.CREDIT_HOLD, "actor": None}
     assert notified == [{"event": EventType.STATUS_CHANGED, "client": client, "actor": None}]
 
 
