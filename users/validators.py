@@ -27,6 +27,16 @@ def phone_to_e164(value: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_for_display(value: str) -> str:
+    """A stored E.164 number as people write it (+7 916 123-45-67); anything
+    that does not parse is shown as it is."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def validate_phone(value: str) -> None:
     """Model-field validator: the stored phone must already be a valid E.164 number."""
     if value and phone_to_e164(value) != value:

@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from clients.events import event_wording
 from clients.selectors import ClientRow
+from users.validators import phone_for_display
 
 register = template.Library()
 
@@ -110,12 +111,20 @@ def _list_row(client: ClientRow, *, show_reseller: bool, show_postpay: bool, dat
         manager=client.manager or EMPTY,
         country=client.country_name,
         city=client.city,
-        phone=client.phone,
+        phone=phone_link(client.phone),
         owner_name=client.owner_name or EMPTY,
         owner_email=client.owner_email or EMPTY,
         created_at=dateformat.format(timezone.localtime(client.created_at), date_time),
         postpay=_html("<td>{label}</td>", label=client.postpay_label) if show_postpay else "",
     )
+
+
+@register.filter
+def phone_link(value: str) -> SafeString | str:
+    """A stored phone as a tel: link, written as people write it."""
+    if not value:
+        return EMPTY
+    return format_html('<a href="tel:{}">{}</a>', value, phone_for_display(value))
 
 
 @register.filter

@@ -223,3 +223,10 @@ def test_no_inline_script_or_style(petr_browser, company):
 
 def test_unknown_client_is_404(petr_browser, db):
     assert petr_browser.get(reverse("clients:detail", args=[987654])).status_code == 404
+
+
+def test_the_phone_is_written_as_people_write_it_and_can_be_called(petr_browser, company):
+    company.phone = "+74951234567"
+    company.save(update_fields=["phone"])
+    page = detail(petr_browser, company).content.decode()
+    assert '<a href="tel:+74951234567">+7 495 123-45-67</a>' in page

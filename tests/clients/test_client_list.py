@@ -362,3 +362,8 @@ def test_anonymous_is_sent_to_sign_in(client, world):
     response = client.get(LIST_URL)
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
+
+
+def test_phones_are_written_as_people_write_them_and_can_be_called(petr_browser, world):
+    page = petr_browser.get(reverse("clients:list")).content.decode()
+    assert '<a href="tel:+79162220002">+7 916 222-00-02</a>' in page
