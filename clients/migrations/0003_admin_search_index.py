@@ -10,6 +10,8 @@ on either column. SQLite gets nothing; the model state does not change.
 
 from django.db import migrations
 
+from operator_panel.migration_ops import postgresql_indexes
+
 INDEXES = [
     (
         "clients_client_admin_search_trgm",
@@ -19,26 +21,11 @@ INDEXES = [
 ]
 
 
-def create_indexes(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, table, definition in INDEXES:
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} {definition}")
-
-
-def drop_indexes(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, _table, _definition in INDEXES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("clients", "0002_scale_indexes"),
     ]
 
     operations = [
-        migrations.RunPython(create_indexes, drop_indexes, elidable=False),
+        postgresql_indexes(INDEXES),
     ]
