@@ -69,6 +69,23 @@ def wait(event: threading.Event) -> None:
     assert event.wait(WAIT), "the other request never got there"
 
 
+def first_creates_after(monkeypatch, go: threading.Event, done: threading.Event) -> None:
+    """Thread "first" calls the service only once `go` is set, and sets
+    `done` when the service has returned (committed) or failed."""
+    original_create = services.client_create
+
+    def first_create(**kwargs):
+        if threading.current_thread().name == "first":
+            wait(go)
+            try:
+                return original_create(**kwargs)
+            finally:
+                done.set()
+        return original_create(**kwargs)
+
+    monkeypatch.setattr(services, "client_create", first_create)
+
+
 def assert_both_lead_to_the_one_client(answers: dict[str, object], email: str) -> None:
     client = Client.objects.get()
     where = reverse("clients:detail", args=[client.pk])
@@ -104,18 +121,7 @@ def test_a_page_validated_after_the_other_submit_committed(petr_browser, page, m
         "is_valid",
         in_thread("second", second_waits, ClientCreatePage.is_valid),
     )
-    original_create = services.client_create
-
-    def first_create(**kwargs):
-        if threading.current_thread().name == "first":
-            wait(second_looked)
-            try:
-                return original_create(**kwargs)
-            finally:
-                first_done.set()
-        return original_create(**kwargs)
-
-    monkeypatch.setattr(services, "client_create", first_create)
+    first_creates_after(monkeypatch, second_looked, first_done)
 
     assert_both_lead_to_the_one_client(post_twice(petr_browser, page), "race@example.com")
 
@@ -134,18 +140,7 @@ def test_the_service_validates_after_the_other_submit_committed(petr_browser, pa
         "new_owner_email_problem",
         in_thread("second", second_waits, services.new_owner_email_problem),
     )
-    original_create = services.client_create
-
-    def first_create(**kwargs):
-        if threading.current_thread().name == "first":
-            wait(second_in_service)
-            try:
-                return original_create(**kwargs)
-            finally:
-                first_done.set()
-        return original_create(**kwargs)
-
-    monkeypatch.setattr(services, "client_create", first_create)
+    first_creates_after(monkeypatch, second_in_service, first_done)
 
     assert_both_lead_to_the_one_client(post_twice(petr_browser, page), "race@example.com")
 

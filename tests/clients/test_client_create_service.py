@@ -712,20 +712,28 @@ def test_a_second_submit_of_the_page_creates_nothing(petr, sub_rules):
     assert written() == before
 
 
-def test_a_racing_second_submit_stops_at_the_unique_token(petr, sub_rules, monkeypatch):
-    """Two submits that both pass the first look-up: the database's unique
-    token decides, and the loser writes nothing."""
-    token = uuid.uuid4()
-    first = client_create(actor=petr, **arguments(sub_rules, creation_token=token))
+def first_look_up_misses(monkeypatch) -> list:
+    """The service's first look-up for the page's client finds nothing, as
+    if the other submit had not committed yet; the later look-ups (after a
+    failed insert or failed checks) see it. Returns the look-ups made."""
     original = services._raise_if_already_created
     looks = []
 
     def late(token, *, reseller_id):
         looks.append(token)
-        if len(looks) > 1:  # only the look-up after the failed insert sees the first client
+        if len(looks) > 1:
             original(token, reseller_id=reseller_id)
 
     monkeypatch.setattr(services, "_raise_if_already_created", late)
+    return looks
+
+
+def test_a_racing_second_submit_stops_at_the_unique_token(petr, sub_rules, monkeypatch):
+    """Two submits that both pass the first look-up: the database's unique
+    token decides, and the loser writes nothing."""
+    token = uuid.uuid4()
+    first = client_create(actor=petr, **arguments(sub_rules, creation_token=token))
+    looks = first_look_up_misses(monkeypatch)
     before = written()
     with pytest.raises(DuplicateSubmission) as caught:
         client_create(
@@ -749,15 +757,7 @@ def test_a_racing_second_submit_that_fails_its_checks_leads_to_the_first(
     client's owner's by then, and the page's client is the answer, not an error."""
     token = uuid.uuid4()
     first = client_create(actor=petr, **arguments(sub_rules, creation_token=token))
-    original = services._raise_if_already_created
-    looks = []
-
-    def late(token, *, reseller_id):
-        looks.append(token)
-        if len(looks) > 1:  # only the look-up after the failed checks sees the first client
-            original(token, reseller_id=reseller_id)
-
-    monkeypatch.setattr(services, "_raise_if_already_created", late)
+    looks = first_look_up_misses(monkeypatch)
     before = written()
     with pytest.raises(DuplicateSubmission) as caught:
         client_create(actor=petr, **arguments(sub_rules, creation_token=token))
