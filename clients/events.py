@@ -18,7 +18,9 @@ from django.utils.translation import gettext
 from clients.models import ClientStatus, EventType, PostpayPermission
 
 
-def _label(choices: type, key: str) -> str:
+def choice_label(choices: type, key: str) -> str:
+    """The label of a stored choice in the active language (the key itself
+    when it is no longer a choice)."""
     return str(dict(choices.choices).get(key, key))
 
 
@@ -39,8 +41,8 @@ def _terms_accepted(data: Mapping[str, Any]) -> tuple[str, str]:
 
 def _status_changed(data: Mapping[str, Any]) -> tuple[str, str]:
     labels = {
-        "old": _label(ClientStatus, data["old_status"]),
-        "new": _label(ClientStatus, data["new_status"]),
+        "old": choice_label(ClientStatus, data["old_status"]),
+        "new": choice_label(ClientStatus, data["new_status"]),
     }
     actor = data["actor"]
     return (
@@ -54,7 +56,7 @@ def _status_changed(data: Mapping[str, Any]) -> tuple[str, str]:
 def _postpay_decided(data: Mapping[str, Any]) -> tuple[str, str]:
     return (
         gettext("Postpay permission: %(permission)s")
-        % {"permission": _label(PostpayPermission, data["new_permission"])},
+        % {"permission": choice_label(PostpayPermission, data["new_permission"])},
         gettext("Decided by %(actor)s.") % {"actor": data["actor"]},
     )
 

@@ -39,7 +39,7 @@ from clients.models import (
     PostpayPermission,
 )
 from rules.models import AttributeValueType, ClientType, ServiceRule
-from users.models import Manager, Reseller
+from users.models import Manager, Reseller, full_name
 
 
 def client_queryset_for_manager(*, manager: Manager) -> QuerySet[Client]:
@@ -360,11 +360,6 @@ class ClientRow:
     sort_values: tuple
 
 
-def _full_name(last_name: str | None, first_name: str | None, middle_name: str | None) -> str:
-    """As User.get_full_name, from columns read without the User."""
-    return " ".join(part for part in (last_name, first_name, middle_name) if part)
-
-
 class _RowLabels:
     """The names of the types, rules, managers and resellers a page's rows
     refer to, from the filter selects' rows (read for the page anyway), not
@@ -473,7 +468,7 @@ def _page_rows(
                 country_name=country_names[country],
                 city=city,
                 phone=phone,
-                owner_name=_full_name(owner_last, owner_first, owner_middle),
+                owner_name=full_name(owner_last, owner_first, owner_middle),
                 owner_email=owner_email or "",
                 created_at=created_at,
                 postpay_label=postpays.get(postpay, postpay),

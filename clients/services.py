@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.events import event_wording
+from clients.events import choice_label, event_wording
 from clients.models import (
     AccessLevel,
     Client,
@@ -443,10 +443,6 @@ def client_postpay_can_decide(*, client: Client) -> bool:
     )
 
 
-def _status_label(status: str) -> str:
-    return str(dict(ClientStatus.choices).get(status, status))
-
-
 def _check_actor(*, actor: Manager, client: Client) -> None:
     # Views reach clients through the scoped selectors; this guards other callers.
     in_scope = actor.reseller.is_root or actor.reseller_id == client.reseller_id
@@ -493,7 +489,10 @@ def client_set_status(*, actor: Manager, client: Client, status: str) -> Client:
             raise ValidationError(
                 _("A client cannot go from the status %(old)s to %(new)s."),
                 code="transition_not_allowed",
-                params={"old": _status_label(locked.status), "new": _status_label(status)},
+                params={
+                    "old": choice_label(ClientStatus, locked.status),
+                    "new": choice_label(ClientStatus, status),
+                },
             )
         _apply_status(locked, status=status, actor=actor.user)
     client.status = locked.status
@@ -510,7 +509,7 @@ def client_set_credit_hold(*, client: Client) -> Client:
             raise ValidationError(
                 _("Only an active client can be put on credit hold; this one is %(status)s."),
                 code="transition_not_allowed",
-                params={"status": _status_label(locked.status)},
+                params={"status": choice_label(ClientStatus, locked.status)},
             )
         _apply_status(locked, status=ClientStatus.CREDIT_HOLD, actor=None)
     client.status = locked.status

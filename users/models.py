@@ -47,6 +47,12 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
+def full_name(last_name: str | None, first_name: str | None, middle_name: str | None) -> str:
+    """A person's name as the panel writes it: last, first, middle name; also
+    for names read as plain columns, without a User."""
+    return " ".join(part for part in (last_name, first_name, middle_name) if part)
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in: a manager of a reseller, an admin or a client's user."""
 
@@ -81,12 +87,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
-        full_name = self.get_full_name()
-        return f"{full_name} <{self.email}>" if full_name else self.email
+        name = self.get_full_name()
+        return f"{name} <{self.email}>" if name else self.email
 
     def get_full_name(self) -> str:
-        parts = (self.last_name, self.first_name, self.middle_name)
-        return " ".join(part for part in parts if part)
+        return full_name(self.last_name, self.first_name, self.middle_name)
 
     def get_short_name(self) -> str:
         return self.first_name or self.email

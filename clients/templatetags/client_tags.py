@@ -1,6 +1,7 @@
 """Template tags of the client pages."""
 
 import html
+from typing import NamedTuple
 
 from django import template
 from django.urls import reverse
@@ -10,10 +11,17 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from clients.events import event_wording
+from clients.models import ClientEvent
 from clients.selectors import ClientRow
 from users.validators import phone_for_display
 
 register = template.Library()
+
+
+class EventText(NamedTuple):
+    subject: str
+    description: str
+
 
 # The badge colour of each status; any other (Deleted) is grey.
 STATUS_BADGE_CLASSES = {
@@ -28,7 +36,7 @@ EMPTY = "—"
 @register.simple_tag
 def status_badge(status: str, label: str) -> SafeString:
     """The client's status as a coloured badge."""
-    return format_html(
+    return _html(
         _STATUS_BADGE,
         css=STATUS_BADGE_CLASSES.get(status, "text-bg-secondary"),
         status=status,
@@ -99,12 +107,7 @@ def _list_row(client: ClientRow, *, show_reseller: bool, show_postpay: bool, dat
         url=reverse("clients:detail", args=[client.pk]),
         reseller=_html("<td>{name}</td>", name=client.reseller) if show_reseller else "",
         name=client.name,
-        status=_html(
-            _STATUS_BADGE,
-            css=STATUS_BADGE_CLASSES.get(client.status, "text-bg-secondary"),
-            status=client.status,
-            label=client.status_label,
-        ),
+        status=status_badge(client.status, client.status_label),
         colour=client.service_rule_colour,
         rule=client.service_rule,
         client_type=client.client_type,
@@ -128,16 +131,8 @@ def phone_link(value: str) -> SafeString | str:
 
 
 @register.filter
-def event_subject(event) -> str:
-    """The event's subject in the reader's language (as stored when its data
-    cannot word it)."""
+def event_text(event: ClientEvent) -> EventText:
+    """The event's subject and description in the reader's language (as
+    stored when its data cannot word them)."""
     wording = event_wording(event.event_type, event.data)
-    return wording[0] if wording else event.subject
-
-
-@register.filter
-def event_description(event) -> str:
-    """The event's description in the reader's language (as stored when its
-    data cannot word it)."""
-    wording = event_wording(event.event_type, event.data)
-    return wording[1] if wording else event.description
+    return EventText(*wording) if wording else EventText(event.subject, event.description)
