@@ -40,18 +40,24 @@ OWNER_SEARCH_MAX_WORDS = 4
 OWNER_SEARCH_MAX_WORD_LENGTH = 100
 
 
+def _reseller_accesses(*, reseller: Reseller) -> QuerySet:
+    """The accesses that make a user reachable by a (non-root) reseller: to
+    one of its clients."""
+    from clients.models import ClientAccess
+
+    return ClientAccess.objects.filter(client__reseller=reseller)
+
+
 def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
     """Users a reseller's manager may make a client's owner: users with access
     to one of the reseller's clients; the root reseller reaches every user.
 
     A semi-join (EXISTS), not a join with DISTINCT: the database can then walk
     the users in name order and stop at the page size."""
-    from clients.models import ClientAccess
-
     users = User.objects.filter(is_active=True)
     if not reseller.is_root:
         users = users.filter(
-            Exists(ClientAccess.objects.filter(user=OuterRef("pk"), client__reseller=reseller))
+            Exists(_reseller_accesses(reseller=reseller).filter(user=OuterRef("pk")))
         )
     return users
 
@@ -72,8 +78,6 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
     served by the trigram index of users/migrations/0002 (UPPER(...) LIKE).
     SQLite's LIKE folds the case of ASCII letters only, so there the usual
     spellings of a Cyrillic word are tried too (ирина, Ирина, ИРИНА)."""
-    from clients.models import ClientAccess
-
     words = owner_search_words(query)
     if not words:
         return []
@@ -110,8 +114,8 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
     materialized = "MATERIALIZED " if postgresql else ""
     sql = f"WITH matches AS {materialized}({match_sql}) SELECT pk FROM matches"  # noqa: S608
     if not reseller.is_root:
-        # The users user_list_reachable admits: access to one of the reseller's clients.
-        accesses = ClientAccess.objects.filter(client__reseller=reseller).values("user_id")
+        # The users user_list_reachable admits (is_active is in the matches).
+        accesses = _reseller_accesses(reseller=reseller).values("user_id")
         access_sql, access_params = accesses.order_by().query.sql_with_params()
         sql += f" WHERE pk IN ({access_sql})"
         params += access_params
