@@ -279,11 +279,13 @@ def client_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The client %(name)s is created.") % {"name": client.name})
             return redirect("clients:detail", client_id=client.pk)
-    # A submit racing another of the same page may have failed only because the
-    # other one committed meanwhile (its new owner's email is taken by then).
-    existing = selectors.client_created_from_page(manager=manager, token=token)
-    if existing is not None:
-        return _already_created(request, existing)
+    else:
+        # A submit racing another of the same page may have failed only because
+        # the other one committed meanwhile (its new owner's email is taken by
+        # then); the service makes the same check for its own errors.
+        existing = selectors.client_created_from_page(manager=manager, token=token)
+        if existing is not None:
+            return _already_created(request, existing)
     return _create_page(request, page)
 
 
