@@ -50,7 +50,7 @@ API_FIELDS: tuple[ApiField, ...] = (
     ApiField("owner.middle_name", "owner.new_middle_name", _column(User, "middle_name")),
     ApiField("owner.last_name", "owner.new_last_name", _column(User, "last_name")),
     ApiField("owner.email", "owner.new_email", _column(User, "email")),
-    ApiField("terms_accepted", "agreements.terms_accepted"),
+    ApiField("terms_accepted", "agreements.accepted"),
 )
 BY_API = {field.api: field for field in API_FIELDS}
 BY_TARGET = {field.target: field for field in API_FIELDS}

@@ -17,6 +17,7 @@ from users.selectors import manager_list_active
 # The API's order: newest first, the ID breaking ties; the client list's
 # default sort, served by the (reseller_id, created_at, id) index.
 ACCOUNT_SORT = "-created"
+_BIGINT_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,7 +198,8 @@ def account_list_page(
     clients = order.annotate(_accounts(reseller=reseller, filters=filters))
     if after:
         values = _decode_cursor(after, clients=clients, order=order)
-        if not values:
+        # Both columns are NOT NULL, and the ID must fit a bigint.
+        if not values or None in values or not 0 < values[-1] <= _BIGINT_MAX:
             raise BadCursor
         clients = clients.filter(order.after(values))
     clients = clients.order_by(*order.ordering())

@@ -72,6 +72,7 @@ def panel_pages(irina, irina_browser, root_reseller, root_rules, client_created_
         reverse("clients:postpay", args=[client.pk]) + "?decision=approved",
         reverse("password_change"),
         reverse("password_change_done"),
+        reverse("api_tokens:list"),
     ]
 
 
@@ -89,7 +90,14 @@ def test_every_panel_page_has_the_csp_and_no_inline_code(panel_pages):
 
 
 @pytest.mark.parametrize(
-    "url_name", ["login", "password_reset", "password_reset_done", "notifications:password_setup"]
+    "url_name",
+    [
+        "login",
+        "password_reset",
+        "password_reset_done",
+        "notifications:password_setup",
+        "api_v3:docs",
+    ],
 )
 def test_public_pages_have_the_csp_and_no_inline_code(db, client, url_name):
     args = ["MQ", "bad-token"] if url_name == "notifications:password_setup" else []
