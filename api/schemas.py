@@ -344,3 +344,98 @@ LIST_PARAMETERS = [
 ]
 
 __all__ = ["API_FIELDS"]
+
+CREATE_ERRORS = {
+    400: _error(
+        "Bad request",
+        "malformed_json",
+        "The request body is not valid JSON: Expecting value: line 1 column 1 (char 0)",
+        400,
+        pointer="",
+    ),
+    401: COMMON_ERRORS[401],
+    403: _error("Forbidden", "forbidden", "Your role may not create accounts.", 403),
+    404: COMMON_ERRORS[404],
+    409: _error(
+        "Conflict",
+        "idempotency_key_in_use",
+        "A request with this Idempotency-Key is still running; retry in a moment.",
+        409,
+        header="Idempotency-Key",
+    ),
+    413: _error(
+        "Request body too large",
+        "body_too_large",
+        "The request body is larger than 65536 bytes.",
+        413,
+    ),
+    415: _error(
+        "Unsupported media type",
+        "unsupported_media_type",
+        "Send the body as application/vnd.api+json.",
+        415,
+        header="Content-Type",
+    ),
+    422: _error(
+        "Invalid data",
+        "inn_checksum",
+        "INN: the check digit is wrong (checksum failed).",
+        422,
+        pointer="/data/attributes/custom_attributes/0/value",
+    ),
+    429: COMMON_ERRORS[429],
+}
+
+CREATE_EXAMPLES = [
+    OpenApiExample(
+        "A company with a new owner",
+        request_only=True,
+        value={
+            "data": {
+                "type": "accounts",
+                "attributes": {
+                    "account_type_id": 2,
+                    "primary_name": "Северный ветер",
+                    "first_name": "Анна",
+                    "last_name": "Петрова",
+                    "email": "anna@veter.example",
+                    "owner": {
+                        "first_name": "Анна",
+                        "last_name": "Петрова",
+                        "email": "owner@veter.example",
+                    },
+                    "country": "RU",
+                    "city": "Москва",
+                    "address_line1": "ул. Тверская, 1",
+                    "phone": "+7 916 123-45-67",
+                    "contact_email": "office@veter.example",
+                    "manager_key": "anna",
+                    "custom_attributes": [{"key": "inn", "value": "7707083893"}],
+                },
+            }
+        },
+    ),
+    OpenApiExample(
+        "A person whose contract person is the owner",
+        request_only=True,
+        value={
+            "data": {
+                "type": "accounts",
+                "attributes": {
+                    "account_type_id": 1,
+                    "first_name": "Иван",
+                    "last_name": "Иванов",
+                    "email": "ivan@example.com",
+                    "city": "Москва",
+                    "address_line1": "ул. Ленина, 2",
+                    "phone": "+79161234567",
+                    "contact_email": "ivan@example.com",
+                    "custom_attributes": [
+                        {"key": "passport_series", "value": "4510"},
+                        {"key": "passport_number", "value": "123456"},
+                    ],
+                },
+            }
+        },
+    ),
+]

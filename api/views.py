@@ -6,6 +6,7 @@ them. Every view reaches its reseller through the token's manager
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -13,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import schemas
+from api import create, schemas, services
 from api.jsonapi import ApiError, ErrorObject
 from api.selectors import (
     AccountFilters,
@@ -25,6 +26,7 @@ from api.selectors import (
     service_rule_list,
 )
 from clients.models import ClientStatus
+from users import roles
 from users.models import Reseller
 from users.selectors import reseller_get_reachable
 
@@ -352,6 +354,17 @@ class AccountListView(APIView):
             }
         )
 
+    @extend_schema(
+        operation_id="accounts_create",
+        summary="Create an account",
+        parameters=[schemas.RESELLER_ID, schemas.IDEMPOTENCY_KEY],
+        request=schemas.AccountCreateRequestSerializer,
+        responses={201: schemas.AccountDocumentSerializer, **schemas.CREATE_ERRORS},
+        examples=schemas.CREATE_EXAMPLES,
+    )
+    def post(self, request: Request, reseller_id: str) -> Response:
+        return account_create(request, reseller_id)
+
 
 class AccountDetailView(APIView):
     """GET: one account of the reseller (any status)."""
@@ -490,3 +503,109 @@ class ManagerListView(APIView):
         reseller = reseller_for(request, reseller_id)
         _query(request, frozenset())
         return Response({"data": manager_list(reseller=reseller)})
+
+
+# --- POST accounts -------------------------------------------------------------
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isascii() or not key.isprintable():
+        raise ApiError.one(
+            400,
+            "invalid_idempotency_key",
+            _("Idempotency-Key must be 1 to %(max)s printable ASCII characters (a UUID is best).")
+            % {"max": IDEMPOTENCY_KEY_MAX_LENGTH},
+            header="Idempotency-Key",
+        )
+    return key
+
+
+def _replay(row) -> Response:
+    response = Response(row.response_body, status=row.response_status)
+    if row.response_location:
+        response["Location"] = row.response_location
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def account_create(request: Request, reseller_id: str) -> Response:
+    """Create an account of the path's reseller through ``client_create``;
+    201 with the account and its Location. With an Idempotency-Key, the first
+    answer is kept and replayed (see api.services.idempotency_begin)."""
+    from clients.services import DuplicateSubmission, client_create
+
+    reseller = reseller_for(request, reseller_id)
+    if not request.user.has_perm(roles.perm(roles.CREATE_CLIENT)):
+        raise ApiError.one(403, "forbidden", _("Your role may not create accounts."))
+    _query(request, frozenset())
+    body = request.data
+    parsed = create.read_body(body)
+    key = _idempotency_key(request)
+    manager = request.auth.manager
+    row = None
+    if key is not None:
+        try:
+            begun = services.idempotency_begin(
+                manager=manager,
+                key=key,
+                fingerprint=create.fingerprint(reseller_id=reseller.pk, body=body),
+            )
+        except services.IdempotencyMismatch:
+            raise ApiError.one(
+                422,
+                "idempotency_key_reused",
+                _("This Idempotency-Key was used with another request; use a new key."),
+                header="Idempotency-Key",
+            ) from None
+        except services.IdempotencyConflict:
+            raise ApiError.one(
+                409,
+                "idempotency_key_in_use",
+                _("A request with this Idempotency-Key is still running; retry in a moment."),
+                header="Idempotency-Key",
+            ) from None
+        if begun.replay:
+            return _replay(begun.row)
+        row = begun.row
+    try:
+        prepared = create.resolve(
+            parsed,
+            reseller=reseller,
+            actor=manager,
+            may_decide_postpay=create.may_decide_postpay(request.user),
+        )
+        try:
+            client = client_create(
+                **prepared.arguments,
+                creation_token=row.creation_token if row is not None else None,
+                origin={"via": "api", "token": request.auth.name},
+            )
+        except DuplicateSubmission as duplicate:
+            client = duplicate.client
+        except ValidationError as error:
+            raise create.service_errors(
+                error,
+                positions=parsed.positions,
+                owner_is_contract_person=parsed.owner is None and "owner_id" not in parsed.values,
+            ) from None
+    except BaseException:
+        if row is not None:
+            services.idempotency_release(row=row)
+        raise
+    account = with_links(
+        request,
+        account_get(reseller=reseller, account_id=client.pk),
+        reseller_id=reseller.pk,
+    )
+    document = {"data": account, "meta": {"warnings": prepared.warnings}}
+    location = account["links"]["self"]
+    if row is not None:
+        services.idempotency_complete(row=row, status=201, body=document, location=location)
+    response = Response(document, status=201)
+    response["Location"] = location
+    return response

@@ -233,9 +233,7 @@ def test_password_attributes_are_never_given_out(irina_api, root_reseller, root_
     assert "s3cr3t-pin" not in body
 
 
-def test_list_runs_the_same_queries_for_5_and_60_accounts(
-    irina_api, root_reseller, root_rules
-):
+def test_list_runs_the_same_queries_for_5_and_60_accounts(irina_api, root_reseller, root_rules):
     for _ in range(5):
         make_client(reseller=root_reseller, rules=root_rules)
     from django.db import connection
