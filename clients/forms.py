@@ -31,7 +31,8 @@ from clients.directory import (
     suggestion_fields,
 )
 from clients.models import PostpayPermission
-from clients.services import LATIN_CONTACT_FIELDS, NewOwner, new_owner_email_problem
+from clients.selectors import new_owner_email_problem
+from clients.services import LATIN_CONTACT_FIELDS, NewOwner
 from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import (
@@ -524,7 +525,7 @@ class OwnerForm(SectionForm):
                     self.add_error(name, _("This field is required."))
             email = cleaned.get("new_email")
             if email:
-                problem = new_owner_email_problem(actor=self.actor, email=email)
+                problem = new_owner_email_problem(reseller=self.actor.reseller, email=email)
                 if problem is not None:
                     self.add_error(
                         "new_email", with_offer(problem, field_id=self["new_email"].auto_id)

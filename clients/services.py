@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients import selectors
 from clients.events import choice_label, event_wording
 from clients.models import (
     AccessLevel,
@@ -55,29 +56,6 @@ class NewOwner:
 # Contact fields that must be Latin when the reseller asks for it.
 LATIN_CONTACT_FIELDS = ("region", "city", "postal_code", "address_line1", "address_line2", "email")
 REQUIRED = _("This field is required.")
-
-
-def new_owner_email_problem(*, actor: Manager, email: str) -> ValidationError | None:
-    """The error for a new owner's email that already belongs to a user, in any
-    letter case. It offers that user instead (``params["user_id"]``) when the
-    actor may select them, and names nobody otherwise."""
-    existing = User.objects.filter(email__iexact=email.strip()).first()
-    if existing is None:
-        return None
-    if user_list_reachable(reseller=actor.reseller).filter(pk=existing.pk).exists():
-        return ValidationError(
-            _("%(user)s already has this email: select this user as the owner instead."),
-            code="email_taken",
-            params={"user": str(existing), "user_id": existing.pk},
-        )
-    return ValidationError(
-        _(
-            "A user with this email already exists but is not one of your clients' users; "
-            "use another email or ask an administrator."
-        ),
-        code="email_taken",
-        params={"user_id": None},
-    )
 
 
 def client_create(
@@ -224,7 +202,9 @@ def client_create(
             except ValidationError as error:
                 fail("new_owner.email", error)
             else:
-                problem = new_owner_email_problem(actor=actor, email=new_owner.email)
+                problem = selectors.new_owner_email_problem(
+                    reseller=reseller, email=new_owner.email
+                )
                 if problem is not None:
                     fail("new_owner.email", problem)
 
@@ -301,7 +281,7 @@ def client_create(
         if creation_token is not None:
             _raise_if_already_created(creation_token, reseller_id=reseller.pk)
         if new_owner is not None and owner is None:
-            problem = new_owner_email_problem(actor=actor, email=new_owner.email)
+            problem = selectors.new_owner_email_problem(reseller=reseller, email=new_owner.email)
             if problem is not None:
                 raise ValidationError({"new_owner.email": [problem]}) from None
         raise
@@ -309,7 +289,7 @@ def client_create(
 
 
 def _raise_if_already_created(token: uuid.UUID, *, reseller_id: int) -> None:
-    existing = Client.objects.filter(creation_token=token).first()
+    existing = selectors.client_created_with_token(token=token)
     if existing is None:
         return
     if existing.reseller_id != reseller_id:
@@ -412,41 +392,13 @@ def _log_creation(client: Client, *, actor: Manager, now) -> None:
 
 # --- Status changes and postpay decisions ----------------------------------------
 
-# Where a manager may move a client from each status (DESIGN.md, "Statuses").
-# Credit hold is never a manager's target: only the system sets it, through
-# client_set_credit_hold. Deleted is final.
-STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    ClientStatus.ACTIVE: frozenset({ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}),
-    ClientStatus.CREDIT_HOLD: frozenset(
-        {ClientStatus.ACTIVE, ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}
-    ),
-    ClientStatus.ADMINISTRATIVE_HOLD: frozenset({ClientStatus.ACTIVE, ClientStatus.DELETED}),
-    ClientStatus.DELETED: frozenset(),
-}
-POSTPAY_UNDECIDED = frozenset({PostpayPermission.NOT_VERIFIED, PostpayPermission.APPROVAL_REQUIRED})
 POSTPAY_DECISIONS = frozenset({PostpayPermission.APPROVED, PostpayPermission.DECLINED})
-
-
-def client_status_targets(*, client: Client) -> list[ClientStatus]:
-    """The statuses a manager may move the client to now, in ClientStatus order."""
-    allowed = STATUS_TRANSITIONS.get(client.status, frozenset())
-    return [status for status in ClientStatus if status in allowed]
-
-
-def client_postpay_can_decide(*, client: Client) -> bool:
-    """Whether a manager may still approve or decline the client's postpay:
-    only while the reseller decides by hand, and only once."""
-    return (
-        client.reseller.postpay_is_manual
-        and client.postpay_decided_at is None
-        and client.postpay_permission in POSTPAY_UNDECIDED
-    )
 
 
 def _check_actor(*, actor: Manager, client: Client) -> None:
     # Views reach clients through the scoped selectors; this guards other callers.
-    in_scope = actor.reseller.is_root or actor.reseller_id == client.reseller_id
-    if actor.status != ManagerStatus.ACTIVE or not in_scope:
+    in_reach = selectors.reseller_in_reach(manager=actor, reseller=client.reseller)
+    if actor.status != ManagerStatus.ACTIVE or not in_reach:
         raise ValidationError(_("You cannot act on this client."), code="not_allowed")
 
 
@@ -480,12 +432,13 @@ def client_set_status(*, actor: Manager, client: Client, status: str) -> Client:
     """Move the client to another status on a manager's decision, with its
     event-log entry and the ``client.status_changed`` notification, in one
     transaction. The move is checked against the row's current status under a
-    lock; a move STATUS_TRANSITIONS does not allow raises ValidationError.
+    lock; a move ``selectors.client_status_targets`` does not offer raises
+    ValidationError.
     Returns the updated client (the given instance gets the new status too)."""
     _check_actor(actor=actor, client=client)
     with transaction.atomic():
         locked = _lock_client(client)
-        if status not in STATUS_TRANSITIONS.get(locked.status, frozenset()):
+        if status not in selectors.client_status_targets(client=locked):
             raise ValidationError(
                 _("A client cannot go from the status %(old)s to %(new)s."),
                 code="transition_not_allowed",
@@ -521,7 +474,8 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
 
     Allowed only while the reseller's "Allow client postpay" is Manually and
     the permission is still "Verification not performed" or "Approval
-    required"; anything else raises ValidationError. The event-log entry is
+    required" (``selectors.client_postpay_can_decide``); anything else raises
+    ValidationError. The event-log entry is
     hidden from the client: the verification is the reseller's own business."""
     _check_actor(actor=actor, client=client)
     if decision not in POSTPAY_DECISIONS:
@@ -533,9 +487,7 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
                 _("This reseller's postpay permission is decided automatically."),
                 code="postpay_automatic",
             )
-        if locked.postpay_decided_at is not None or (
-            locked.postpay_permission not in POSTPAY_UNDECIDED
-        ):
+        if not selectors.client_postpay_can_decide(client=locked):
             raise ValidationError(
                 _("The postpay permission has already been decided: %(permission)s."),
                 code="postpay_decided",

@@ -155,11 +155,11 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "events": events,
             "deliveries": delivery_list_for_client(client=client)[:DELIVERIES_SHOWN],
             # Actions the manager's role may not take are not offered (users.roles).
-            "status_targets": services.client_status_targets(client=client)
+            "status_targets": selectors.client_status_targets(client=client)
             if request.user.has_perm(roles.perm(roles.CHANGE_STATUS))
             else [],
             "show_postpay": client.reseller.postpay_is_manual,
-            "postpay_can_decide": services.client_postpay_can_decide(client=client)
+            "postpay_can_decide": selectors.client_postpay_can_decide(client=client)
             and request.user.has_perm(roles.perm(roles.DECIDE_POSTPAY)),
             "postpay_decisions": ClientPostpayForm.base_fields["decision"].choices,
             "show_reseller": request.manager.reseller.is_root,
@@ -185,7 +185,7 @@ def client_status_change(request: HttpRequest, client_id: int) -> HttpResponse:
         return _refuse(request, client, ValidationError(_("Choose a status.")))
     status = ClientStatus(form.cleaned_data["status"])
     if request.method == "GET":
-        if status not in services.client_status_targets(client=client):
+        if status not in selectors.client_status_targets(client=client):
             return _refuse(
                 request,
                 client,
@@ -214,7 +214,7 @@ def client_postpay_decide(request: HttpRequest, client_id: int) -> HttpResponse:
         return _refuse(request, client, ValidationError(_("Choose to approve or to decline.")))
     decision = PostpayPermission(form.cleaned_data["decision"])
     if request.method == "GET":
-        if not services.client_postpay_can_decide(client=client):
+        if not selectors.client_postpay_can_decide(client=client):
             return _refuse(
                 request, client, ValidationError(_("The postpay permission cannot be decided now."))
             )

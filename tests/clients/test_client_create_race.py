@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from clients import services
+from clients import selectors, services
 from clients.forms import ClientCreatePage
 from clients.models import Client
 from tests.clients.test_client_create_page import CREATE_URL, page_data, person
@@ -136,9 +136,9 @@ def test_the_service_validates_after_the_other_submit_committed(petr_browser, pa
         wait(first_done)
 
     monkeypatch.setattr(
-        services,
+        selectors,
         "new_owner_email_problem",
-        in_thread("second", second_waits, services.new_owner_email_problem),
+        in_thread("second", second_waits, selectors.new_owner_email_problem),
     )
     first_creates_after(monkeypatch, second_in_service, first_done)
 
