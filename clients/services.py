@@ -1,6 +1,8 @@
 """Writes about clients: every change of a client happens here, in one
-transaction, with its event-log entry and its notification."""
+transaction, and is recorded by ``client_event_record`` (its event-log entry
+and, when the event has one, its notification)."""
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +33,47 @@ from rules.models import ClientType, ServiceRule
 from users.models import Manager, ManagerStatus, User
 from users.selectors import user_list_reachable
 from users.validators import phone_to_e164
+
+# --- Recording a change ------------------------------------------------------------
+
+# The events that notify the client's owner (through the reseller's handler of
+# the event); the others are only logged.
+NOTIFIED_EVENTS = frozenset({EventType.CLIENT_CREATED, EventType.STATUS_CHANGED})
+
+
+def client_event_record(
+    *,
+    client: Client,
+    actor: User | None,
+    event_type: EventType,
+    data: dict,
+    visible_to_client: bool,
+    created_at: dt.datetime | None = None,
+) -> ClientEvent:
+    """Record a change of the client, the one way every service does: its
+    event-log entry, worded from ``data`` (clients/events.py, which words it
+    again in each reader's language), and for an event of NOTIFIED_EVENTS the
+    notification to the owner. ``actor`` None is the System.
+
+    Call it inside the transaction that makes the change, so that the change,
+    its entry and its queued notification commit or roll back together."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Record a client's change inside the transaction that makes it.")
+    subject, description = event_wording(event_type, data)
+    event = ClientEvent.objects.create(
+        client=client,
+        event_type=event_type,
+        subject=subject,
+        description=description,
+        data=data,
+        actor=actor,
+        visible_to_client=visible_to_client,
+        created_at=created_at or timezone.now(),
+    )
+    if event_type in NOTIFIED_EVENTS:
+        notify(event=event_type, client=client, actor=actor)
+    return event
+
 
 # --- client_create: the Add client page's service and its private helpers ---------
 
@@ -275,7 +318,6 @@ def client_create(
                 value.client = client
             ClientAttributeValue.objects.bulk_create(attribute_values)
             _log_creation(client, actor=actor, now=now)
-            notify(event=EventType.CLIENT_CREATED, client=client, actor=actor.user)
     except IntegrityError:
         client.pk = None
         if creation_token is not None:
@@ -352,42 +394,27 @@ def _clean_attributes(
     return rows
 
 
-def _event(*, event_type: str, data: dict, **fields) -> ClientEvent:
-    """An event-log entry worded from its data (clients/events.py), which the
-    client page words again in its reader's language."""
-    subject, description = event_wording(event_type, data)
-    return ClientEvent(
-        event_type=event_type, subject=subject, description=description, data=data, **fields
-    )
-
-
 def _log_creation(client: Client, *, actor: Manager, now) -> None:
-    events = [
-        _event(
-            event_type=EventType.CLIENT_CREATED,
-            data={"manager_id": actor.pk, "manager": str(actor)},
-            client=client,
-            created_at=now,
-            actor=actor.user,
-            visible_to_client=True,
-        )
-    ]
+    """ "Client created", visible to the client and notified; and the terms the
+    manager accepted on the client's behalf, hidden from the client."""
+    manager = {"manager_id": actor.pk, "manager": str(actor)}
+    client_event_record(
+        client=client,
+        actor=actor.user,
+        event_type=EventType.CLIENT_CREATED,
+        data=manager,
+        visible_to_client=True,
+        created_at=now,
+    )
     if client.terms_status == TermsStatus.ACCEPTED:
-        events.append(
-            _event(
-                event_type=EventType.TERMS_ACCEPTED,
-                data={
-                    "manager_id": actor.pk,
-                    "manager": str(actor),
-                    "terms_url": client.reseller.terms_url,
-                },
-                client=client,
-                created_at=now,
-                actor=actor.user,
-                visible_to_client=False,
-            )
+        client_event_record(
+            client=client,
+            actor=actor.user,
+            event_type=EventType.TERMS_ACCEPTED,
+            data={**manager, "terms_url": client.reseller.terms_url},
+            visible_to_client=False,
+            created_at=now,
         )
-    ClientEvent.objects.bulk_create(events)
 
 
 # --- Status changes and postpay decisions ----------------------------------------
@@ -414,18 +441,17 @@ def _apply_status(client: Client, *, status: str, actor: User | None) -> None:
     old_status = client.status
     client.status = status
     client.save(update_fields=["status"])
-    _event(
+    client_event_record(
+        client=client,
+        actor=actor,
         event_type=EventType.STATUS_CHANGED,
         data={
             "old_status": old_status,
             "new_status": status,
             "actor": (actor.get_full_name() or actor.email) if actor is not None else None,
         },
-        client=client,
-        actor=actor,
         visible_to_client=True,
-    ).save()
-    notify(event=EventType.STATUS_CHANGED, client=client, actor=actor)
+    )
 
 
 def client_set_status(*, actor: Manager, client: Client, status: str) -> Client:
@@ -500,18 +526,18 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
         locked.save(
             update_fields=["postpay_permission", "postpay_decided_at", "postpay_decided_by"]
         )
-        _event(
+        client_event_record(
+            client=locked,
+            actor=actor.user,
             event_type=EventType.POSTPAY_DECIDED,
             data={
                 "old_permission": old_permission,
                 "new_permission": decision,
                 "actor": actor.user.get_full_name() or actor.user.email,
             },
-            client=locked,
-            created_at=locked.postpay_decided_at,
-            actor=actor.user,
             visible_to_client=False,
-        ).save()
+            created_at=locked.postpay_decided_at,
+        )
     client.postpay_permission = locked.postpay_permission
     client.postpay_decided_at = locked.postpay_decided_at
     client.postpay_decided_by = locked.postpay_decided_by

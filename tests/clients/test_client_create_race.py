@@ -166,8 +166,8 @@ def test_both_inserts_meet_at_the_unique_token(petr_browser, page, monkeypatch):
 
     monkeypatch.setattr(
         services,
-        "_log_creation",
-        in_thread("first", first_holds_its_transaction, services._log_creation),
+        "client_event_record",
+        in_thread("first", first_holds_its_transaction, services.client_event_record),
     )
     monkeypatch.setattr(
         ClientCreatePage,
