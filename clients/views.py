@@ -10,18 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clients import selectors, services
-from clients.directory import directory_enabled, directory_suggest_answer
-from clients.export import client_csv_columns, client_csv_lines
-from clients.forms import (
+from clients.autofill import (
     AUTOFILL_COUNT,
     AUTOFILL_MIN_QUERY,
     AutofillOption,
     AutofillRequest,
-    ClientCreatePage,
     autofill_values,
-    page_action,
-    parse_token,
 )
+from clients.directory import directory_enabled, directory_suggest_answer
+from clients.export import client_csv_columns, client_csv_lines
+from clients.forms import ClientCreatePage, page_action, parse_token
 from clients.forms_actions import ClientPostpayForm, ClientStatusForm
 from clients.forms_list import ClientListForm
 from clients.models import Client, ClientStatus, PostpayPermission
