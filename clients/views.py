@@ -19,9 +19,9 @@ from clients.autofill import (
 )
 from clients.directory import directory_enabled, directory_suggest_answer
 from clients.export import client_csv_columns, client_csv_lines
-from clients.forms import ClientCreatePage, page_action, parse_token
-from clients.forms_actions import ClientPostpayForm, ClientStatusForm
-from clients.forms_list import ClientListForm
+from clients.forms.actions import ClientPostpayForm, ClientStatusForm
+from clients.forms.list import ClientListForm
+from clients.forms.page import ClientCreatePage, page_action, parse_token
 from clients.models import Client, ClientStatus, PostpayPermission
 from notifications.selectors import delivery_list_for_client
 from rules import selectors as rules_selectors

@@ -14,7 +14,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from clients import selectors, services
-from clients.forms import ClientCreatePage
+from clients.forms.page import ClientCreatePage
 from clients.models import Client
 from tests.clients.test_client_create_page import CREATE_URL, page_data, person
 from users.models import User
