@@ -743,9 +743,3 @@ def client_postpay_can_decide(*, client: Client) -> bool:
         and client.postpay_decided_at is None
         and client.postpay_permission in POSTPAY_UNDECIDED
     )
-
-
-def client_created_from_page(*, manager: Manager, token: uuid.UUID) -> Client | None:
-    """The client an Add client page with this one-time token already made,
-    among those the manager may see."""
-    return client_queryset_for_manager(manager=manager).filter(creation_token=token).first()

@@ -1,547 +1,32 @@
-"""The Add client page: one form per section, and the page that holds them.
-
-Every section is a plain form with a prefix equal to its section and a crispy
-helper without a form tag; the template renders all six inside one <form>.
-The forms check what a person typed, with the same pure checks the service
-runs again (``rules.validation``); the service decides.
-"""
+"""The Add client page: its section forms built together, their values as
+``client_create``'s inputs, and the service's errors put back beside the
+fields they are about."""
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Layout
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import QueryDict
-from django.urls import reverse
+from django.template.loader import render_to_string
 from django.utils.functional import cached_property
-from django.utils.html import format_html
-from django.utils.translation import gettext, pgettext_lazy
-from django.utils.translation import gettext_lazy as _
 
-from clients.autofill import AUTOFILL_COMPANY_LISTBOX, AUTOFILL_INN_LISTBOX, autofill_input_attrs
 from clients.directory import directory_enabled
-from clients.models import PostpayPermission
-from clients.selectors import new_owner_email_problem
-from clients.services import LATIN_CONTACT_FIELDS, NewOwner
-from rules import selectors as rules_selectors
-from rules import validation
-from rules.models import (
-    AccountValidationSettings,
-    Attribute,
-    AttributeValueType,
-    ClientType,
-    ServiceRule,
+from clients.forms.attributes import AttributesForm
+from clients.forms.sections import (
+    AgreementsForm,
+    ClientInfoForm,
+    ContactsForm,
+    ContractPersonForm,
+    OwnerForm,
+    OwnerMode,
+    SectionForm,
+    parse_id,
 )
-from users.models import AutofillField, Manager, User
-from users.selectors import manager_list_active, owner_search, user_list_reachable
-from users.validators import phone_to_e164
-
-
-def with_offer(error: ValidationError, *, field_id: str) -> ValidationError:
-    """Turn an error that has a one-click fix into one that offers it: a
-    transliteration for non-Latin contacts, "select this user" for a taken
-    email. The button works without JavaScript where it can (it submits the
-    page) and is enhanced by static/js/client_create.js."""
-    offered = []
-    for item in error.error_list:
-        params = item.params or {}
-        message = str(item.message % params if params else item.message)
-        if item.code == "not_latin":
-            button = format_html(
-                '<button type="button" class="btn btn-sm btn-outline-primary ms-1 '
-                'js-use-transliteration" data-target="{}" data-value="{}">{}</button>',
-                field_id,
-                params["suggestion"],
-                gettext("Use it"),
-            )
-        elif item.code == "email_taken" and params.get("user_id"):
-            button = format_html(
-                '<button type="submit" name="owner-select_user" value="{}" '
-                'class="btn btn-sm btn-outline-primary ms-1 js-select-owner" '
-                'data-user-id="{}" data-user-label="{}">{}</button>',
-                params["user_id"],
-                params["user_id"],
-                params["user"],
-                gettext("Select this user"),
-            )
-        else:
-            offered.append(item)
-            continue
-        offered.append(ValidationError(format_html("{} {}", message, button), code=item.code))
-    return ValidationError(offered)
-
-
-def autofill_listbox(listbox_id: str) -> str:
-    """The empty list the suggestions arrive in (hidden while empty)."""
-    return format_html(
-        '<ul id="{}" class="list-group autofill-results mb-3" role="listbox" aria-label="{}"></ul>',
-        listbox_id,
-        gettext("Organizations from the directory"),
-    )
-
-
-class SectionForm(forms.Form):
-    """A section of the Add client page."""
-
-    section: str = ""
-    title = ""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("prefix", self.section)
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = self.build_layout()
-
-    def build_layout(self) -> Layout:
-        return Layout(*self.fields)
-
-
-class ClientInfoForm(SectionForm):
-    section = "client_info"
-    title = _("Client information")
-
-    client_type = forms.ModelChoiceField(
-        label=_("Client type"), queryset=ClientType.objects.none(), empty_label=None
-    )
-    company_name = forms.CharField(label=_("Company name"), max_length=255)
-    manager = forms.ModelChoiceField(
-        label=_("Manager"), queryset=Manager.objects.none(), required=False, empty_label="—"
-    )
-    service_rule = forms.ModelChoiceField(
-        label=_("Service rule"), queryset=ServiceRule.objects.none(), empty_label=None
-    )
-    postpay_permission = forms.ChoiceField(
-        label=_("Postpay permission"),
-        choices=PostpayPermission.choices,
-        initial=PostpayPermission.APPROVED,
-    )
-
-    def __init__(
-        self,
-        *args,
-        reseller,
-        client_types: list[ClientType],
-        client_type: ClientType | None,
-        settings: AccountValidationSettings,
-        autofill: bool = False,
-        **kwargs,
-    ) -> None:
-        self.settings = settings
-        self.autofill = autofill
-        super().__init__(*args, **kwargs)
-        # The querysets check a submitted id; the choices come from lists read
-        # once, so that rendering a select costs no second query.
-        type_field = self.fields["client_type"]
-        type_field.queryset = rules_selectors.client_type_list(reseller=reseller)
-        type_field.choices = [(item.pk, str(item)) for item in client_types]
-        type_field.initial = client_type.pk if client_type else None
-        type_field.widget.attrs.update(
-            {
-                # Swap the company-name field here and, out of band, the
-                # Additional information section; the rest of the page stays.
-                "hx-post": reverse("clients:create_type"),
-                "hx-trigger": "change",
-                "hx-target": "#company-name-slot",
-                "hx-swap": "outerHTML",
-            }
-        )
-        if client_type is not None and client_type.has_company_name:
-            self.fields["company_name"].label = client_type.primary_name
-            if autofill:
-                self.fields["company_name"].widget.attrs.update(
-                    autofill_input_attrs(AUTOFILL_COMPANY_LISTBOX)
-                )
-        else:
-            del self.fields["company_name"]
-        managers = manager_list_active(reseller=reseller)
-        self.fields["manager"].queryset = managers
-        self.fields["manager"].choices = [("", "—"), *((item.pk, str(item)) for item in managers)]
-        rules = rules_selectors.service_rule_list(reseller=reseller)
-        rule_list = list(rules)
-        self.fields["service_rule"].queryset = rules
-        self.fields["service_rule"].choices = [(item.pk, str(item)) for item in rule_list]
-        self.fields["service_rule"].initial = next(
-            (rule.pk for rule in rule_list if rule.is_default), None
-        )
-        if not reseller.postpay_is_manual:
-            del self.fields["postpay_permission"]
-        # The rebuilt layout must see the fields as they are now.
-        self.helper.layout = self.build_layout()
-
-    def build_layout(self) -> Layout:
-        apply_button = format_html(
-            '<noscript><button type="submit" name="_apply_type" value="1" '
-            'class="btn btn-sm btn-outline-secondary mb-3">{}</button></noscript>',
-            gettext("Apply the client type"),
-        )
-        company = ["company_name"] if "company_name" in self.fields else []
-        if company and getattr(self, "autofill", False):
-            company.append(HTML(self.autofill_listbox))
-        rest = [
-            name
-            for name in ("manager", "service_rule", "postpay_permission")
-            if name in self.fields
-        ]
-        return Layout(
-            "client_type",
-            HTML(apply_button),
-            Div(*company, css_id="company-name-slot"),
-            *rest,
-        )
-
-    @property
-    def autofill_listbox(self) -> str:
-        """The company name's suggestion list, "" when autofill is off."""
-        if not self.autofill or "company_name" not in self.fields:
-            return ""
-        return autofill_listbox(AUTOFILL_COMPANY_LISTBOX)
-
-    def clean_company_name(self) -> str:
-        value = self.cleaned_data["company_name"].strip()
-        problems = validation.company_name_problems(value, settings=self.settings)
-        if problems:
-            raise ValidationError(problems)
-        return value
-
-
-class ContactsForm(SectionForm):
-    section = "contacts"
-    title = _("Contacts")
-
-    country = forms.ChoiceField(label=_("Country"))
-    region = forms.CharField(label=_("Region"), max_length=150, required=False)
-    city = forms.CharField(label=_("City"), max_length=150)
-    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
-    address_line1 = forms.CharField(label=_("Address"), max_length=255)
-    address_line2 = forms.CharField(label=_("Address, line 2"), max_length=255, required=False)
-    phone = forms.CharField(
-        label=_("Phone"),
-        max_length=32,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        help_text=_("With the country code, for example +7 916 123-45-67."),
-    )
-    email = forms.EmailField(label=_("Email"))
-
-    def __init__(self, *args, reseller, settings: AccountValidationSettings, **kwargs) -> None:
-        self.reseller = reseller
-        self.settings = settings
-        super().__init__(*args, **kwargs)
-        self.fields["country"].choices = reseller.country_choices()
-        self.fields["country"].initial = reseller.default_country.code
-
-    def clean_region(self) -> str:
-        value = self.cleaned_data["region"]
-        if value:
-            validation.validate_region(value, settings=self.settings)
-        return value
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        if self.reseller.latin_contacts:
-            for name in LATIN_CONTACT_FIELDS:
-                value = cleaned.get(name)
-                if value:
-                    try:
-                        validation.validate_latin(value)
-                    except ValidationError as error:
-                        self.add_error(name, with_offer(error, field_id=self[name].auto_id))
-        phone = cleaned.get("phone")
-        if phone:
-            try:
-                cleaned["phone"] = phone_to_e164(phone, region=cleaned.get("country"))
-            except ValidationError as error:
-                self.add_error("phone", error)
-        return cleaned
-
-
-class ContractPersonForm(SectionForm):
-    section = "contract_person"
-    title = _("Contract person")
-
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
-    middle_name = forms.CharField(label=_("Middle name"), max_length=150, required=False)
-    email = forms.EmailField(label=_("Email"))
-
-
-class OwnerMode:
-    EXISTING = "existing"
-    NEW = "new"
-
-
-class OwnerForm(SectionForm):
-    """Either an existing user, chosen by searching (the hidden ``user``; the
-    ``pick`` radios are the search results, the way to choose without
-    JavaScript), or a new user."""
-
-    section = "owner"
-    title = pgettext_lazy("Add client section", "Owner")
-
-    mode = forms.ChoiceField(
-        label="",
-        choices=[(OwnerMode.EXISTING, _("Select owner")), (OwnerMode.NEW, _("Create a new user"))],
-        initial=OwnerMode.NEW,
-        widget=forms.RadioSelect,
-    )
-    query = forms.CharField(label=_("Search by name or email"), required=False)
-    user = forms.CharField(required=False, widget=forms.HiddenInput)
-    pick = forms.CharField(required=False, widget=forms.HiddenInput)
-    new_first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
-    new_last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-    new_middle_name = forms.CharField(label=_("Middle name"), max_length=150, required=False)
-    new_email = forms.EmailField(label=_("Email"), required=False)
-
-    def __init__(self, *args, actor: Manager, **kwargs) -> None:
-        self.actor = actor
-        super().__init__(*args, **kwargs)
-        self.fields["query"].widget.attrs.update(
-            {
-                "role": "combobox",
-                "autocomplete": "off",
-                "aria-autocomplete": "list",
-                "aria-expanded": "false",
-                "aria-controls": "owner-results",
-                "hx-get": reverse("clients:owner_search"),
-                "hx-trigger": "input changed delay:250ms, search",
-                "hx-target": "#owner-results",
-                "hx-sync": "this:replace",
-            }
-        )
-
-    def build_layout(self) -> Layout:
-        copy_button = format_html(
-            '<button type="submit" name="_copy_contract" value="1" '
-            'class="btn btn-sm btn-outline-secondary mb-3 js-copy-contract">{}</button>',
-            gettext("Use the contract person's data"),
-        )
-        return Layout(
-            "mode",
-            Div(
-                "query",
-                HTML('{% include "clients/_create_owner_search.html" %}'),
-                "user",
-                css_class="owner-panel",
-                data_owner_panel=OwnerMode.EXISTING,
-            ),
-            Div(
-                HTML(copy_button),
-                "new_first_name",
-                "new_last_name",
-                "new_middle_name",
-                "new_email",
-                css_class="owner-panel",
-                data_owner_panel=OwnerMode.NEW,
-            ),
-        )
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        if cleaned.get("mode") == OwnerMode.EXISTING:
-            raw = (cleaned.get("pick") or cleaned.get("user") or "").strip()
-            owner = None
-            if raw.isascii() and raw.isdigit():
-                owner = user_list_reachable(reseller=self.actor.reseller).filter(pk=raw).first()
-            if owner is None:
-                message = (
-                    _("Select a user of your reseller's clients.")
-                    if raw
-                    else _("Search by name or email and choose the owner.")
-                )
-                self.add_error("query", message)
-            cleaned["owner"] = owner
-        elif cleaned.get("mode") == OwnerMode.NEW:
-            for name in ("new_first_name", "new_last_name", "new_email"):
-                if not cleaned.get(name) and name not in self.errors:
-                    self.add_error(name, _("This field is required."))
-            email = cleaned.get("new_email")
-            if email:
-                problem = new_owner_email_problem(reseller=self.actor.reseller, email=email)
-                if problem is not None:
-                    self.add_error(
-                        "new_email", with_offer(problem, field_id=self["new_email"].auto_id)
-                    )
-        return cleaned
-
-    def service_arguments(self) -> dict:
-        if self.cleaned_data["mode"] == OwnerMode.EXISTING:
-            return {"owner": self.cleaned_data["owner"], "new_owner": None}
-        return {
-            "owner": None,
-            "new_owner": NewOwner(
-                first_name=self.cleaned_data["new_first_name"],
-                middle_name=self.cleaned_data["new_middle_name"],
-                last_name=self.cleaned_data["new_last_name"],
-                email=self.cleaned_data["new_email"],
-            ),
-        }
-
-
-class AgreementsForm(SectionForm):
-    section = "agreements"
-    title = _("Agreements")
-
-    accepted = forms.BooleanField(label=_("Accepted"), required=False, initial=True)
-
-    def __init__(self, *args, terms_url: str, **kwargs) -> None:
-        self.terms_url = terms_url
-        super().__init__(*args, **kwargs)
-
-    def build_layout(self) -> Layout:
-        return Layout(
-            HTML(
-                format_html(
-                    '<p class="mb-2"><a href="{}" target="_blank" rel="noopener">{}</a></p>',
-                    self.terms_url,
-                    gettext("Agreement with the general terms"),
-                )
-            ),
-            "accepted",
-        )
-
-
-# Attribute fields: one factory per value type --------------------------------------
-
-
-def _string_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.CharField(**options)
-
-
-def _text_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **options)
-
-
-def _checkbox_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.BooleanField(**options)
-
-
-def _date_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **options
-    )
-
-
-def _password_field(attribute: Attribute, **options) -> forms.Field:
-    # Never sent back to the browser: an operator retypes it after an error.
-    return forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False, **options)
-
-
-def _list_field(attribute: Attribute, **options) -> forms.Field:
-    choices = [("", "—"), *((option.key, option.name) for option in attribute.options.all())]
-    return forms.ChoiceField(choices=choices, **options)
-
-
-ATTRIBUTE_FIELD_FACTORIES: Mapping[str, Callable[..., forms.Field]] = {
-    AttributeValueType.STRING: _string_field,
-    AttributeValueType.TEXT: _text_field,
-    AttributeValueType.CHECKBOX: _checkbox_field,
-    AttributeValueType.DATE: _date_field,
-    AttributeValueType.PASSWORD: _password_field,
-    AttributeValueType.LIST: _list_field,
-}
-
-
-class AttributesForm(SectionForm):
-    """The chosen type's attributes, lightest first; field names are the keys."""
-
-    section = "attributes"
-    title = _("Additional information")
-
-    # Which type the fields were rendered for: after a type switch only the
-    # values the new type shares are carried over.
-    rendered_for = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def __init__(
-        self,
-        *args,
-        attributes: list[Attribute],
-        client_type: ClientType | None,
-        autofill: bool = False,
-        **kwargs,
-    ) -> None:
-        self.attributes = attributes
-        self.autofill = autofill
-        super().__init__(*args, **kwargs)
-        self.fields["rendered_for"].initial = client_type.pk if client_type else ""
-        for attribute in attributes:
-            factory = ATTRIBUTE_FIELD_FACTORIES[attribute.value_type]
-            self.fields[attribute.key] = factory(
-                attribute,
-                label=attribute.name,
-                required=attribute.required,
-                initial=validation.attribute_default(attribute),
-            )
-            if self.asks_directory(attribute):
-                self.fields[attribute.key].widget.attrs.update(
-                    autofill_input_attrs(AUTOFILL_INN_LISTBOX)
-                )
-        self.helper.layout = self.build_layout()
-
-    def asks_directory(self, attribute: Attribute) -> bool:
-        """The INN attribute suggests companies too, when autofill is on."""
-        return (
-            self.autofill
-            and attribute.key == AutofillField.INN
-            and attribute.value_type == AttributeValueType.STRING
-        )
-
-    def build_layout(self) -> Layout:
-        items = []
-        for name in self.fields:
-            items.append(name)
-            attribute = next((item for item in self.attributes if item.key == name), None)
-            if attribute is not None and self.asks_directory(attribute):
-                items.append(HTML(autofill_listbox(AUTOFILL_INN_LISTBOX)))
-        return Layout(*items)
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        for attribute in self.attributes:
-            if attribute.key in cleaned:
-                try:
-                    validation.clean_attribute_value(attribute, cleaned[attribute.key])
-                except ValidationError as error:
-                    self.add_error(attribute.key, error)
-        return cleaned
-
-    def values(self) -> dict[str, object]:
-        return {
-            attribute.key: self.cleaned_data.get(attribute.key) for attribute in self.attributes
-        }
-
-
-# The page ------------------------------------------------------------------------------
-
-# Where each service argument lives on the page: (section, field).
-SERVICE_FIELDS: dict[str, tuple[str, str | None]] = {
-    "client_type": ("client_info", "client_type"),
-    "company_name": ("client_info", "company_name"),
-    "manager": ("client_info", "manager"),
-    "service_rule": ("client_info", "service_rule"),
-    "postpay_permission": ("client_info", "postpay_permission"),
-    "country": ("contacts", "country"),
-    "region": ("contacts", "region"),
-    "city": ("contacts", "city"),
-    "postal_code": ("contacts", "postal_code"),
-    "address_line1": ("contacts", "address_line1"),
-    "address_line2": ("contacts", "address_line2"),
-    "phone": ("contacts", "phone"),
-    "email": ("contacts", "email"),
-    "contract_first_name": ("contract_person", "first_name"),
-    "contract_middle_name": ("contract_person", "middle_name"),
-    "contract_last_name": ("contract_person", "last_name"),
-    "contract_email": ("contract_person", "email"),
-    "owner": ("owner", "query"),
-    "new_owner.first_name": ("owner", "new_first_name"),
-    "new_owner.middle_name": ("owner", "new_middle_name"),
-    "new_owner.last_name": ("owner", "new_last_name"),
-    "new_owner.email": ("owner", "new_email"),
-    "terms_accepted": ("agreements", "accepted"),
-    "attributes": ("attributes", None),
-}
+from rules import selectors as rules_selectors
+from rules.models import ClientType
+from users.models import Manager, User
+from users.selectors import owner_search, user_list_reachable
 
 # The page's helper buttons: each re-renders the page with what was typed.
 ACTION_APPLY_TYPE = "_apply_type"
@@ -563,6 +48,24 @@ def parse_token(value: str | None) -> uuid.UUID | None:
         return None
 
 
+def with_offer(error: ValidationError, *, field_id: str) -> ValidationError:
+    """An error with a one-click fix, offered beside it: the transliteration
+    of non-Latin contacts, "select this user" for a taken email (the
+    buttons are in templates/clients/_create_error_offer.html)."""
+    offered = []
+    for item in error.error_list:
+        params = item.params or {}
+        if item.code == "not_latin" or (item.code == "email_taken" and params.get("user_id")):
+            message = str(item.message % params if params else item.message)
+            html = render_to_string(
+                "clients/_create_error_offer.html",
+                {"message": message, "code": item.code, "params": params, "field_id": field_id},
+            )
+            item = ValidationError(html, code=item.code)
+        offered.append(item)
+    return ValidationError(offered)
+
+
 class ClientCreatePage:
     """The six section forms of the Add client page, built together because
     the chosen client type shapes two of them."""
@@ -577,11 +80,14 @@ class ClientCreatePage:
     ) -> None:
         self.manager = manager
         self.reseller = reseller = manager.reseller
-        self.token = token or uuid.uuid4()
+        posted_token = parse_token(data.get("creation_token")) if data is not None else None
+        # A posted page without its one-time token cannot be told from a
+        # second submit: it is shown again with a fresh one.
+        self.expired = data is not None and posted_token is None
+        self.token = posted_token or token or uuid.uuid4()
         self.page_errors: list[str] = []
         self.owner_results: list[User] | None = None
         initial = initial or {}
-        settings = rules_selectors.account_validation_settings()
         types = list(rules_selectors.client_type_list(reseller=reseller))
         self.client_type = self._choose_type(
             types,
@@ -603,12 +109,11 @@ class ClientCreatePage:
             reseller=reseller,
             client_types=types,
             client_type=self.client_type,
-            settings=settings,
             autofill=self.autofill,
         )
-        self.contacts = build(ContactsForm, reseller=reseller, settings=settings)
+        self.contacts = build(ContactsForm, reseller=reseller)
         self.contract_person = build(ContractPersonForm)
-        self.owner = build(OwnerForm, actor=manager)
+        self.owner = build(OwnerForm)
         self.agreements = (
             build(AgreementsForm, terms_url=reseller.terms_url) if reseller.terms_required else None
         )
@@ -659,11 +164,7 @@ class ClientCreatePage:
             )
         if owner.get("pick"):
             owner["user"], owner["pick"] = owner["pick"], ""
-        page = cls(
-            manager=manager,
-            initial=initial,
-            token=parse_token(data.get("creation_token")),
-        )
+        page = cls(manager=manager, initial=initial, token=typed.token)
         if action == ACTION_OWNER_SEARCH:
             page.owner_results = owner_search(
                 reseller=manager.reseller, query=owner.get("query") or ""
@@ -693,13 +194,19 @@ class ClientCreatePage:
             raw = form["pick"].value() or form["user"].value()
         else:
             raw = form.initial.get("user")
-        raw = str(raw or "")
-        if not (raw.isascii() and raw.isdigit()):
+        user_id = parse_id(raw)
+        if user_id is None:
             return None
-        return user_list_reachable(reseller=self.reseller).filter(pk=raw).first()
+        return user_list_reachable(reseller=self.reseller).filter(pk=user_id).first()
 
     def is_valid(self) -> bool:
+        """Whether every section's values converted (the service decides the rest)."""
         return all([form.is_valid() for form in self.forms]) and not self.page_errors
+
+    def inputs(self) -> dict[str, object]:
+        """The sections as ``client_create``'s keyword arguments, from the
+        values that converted (``client_create_check`` takes them as they are)."""
+        return {form.section: form.to_input() for form in self.forms}
 
     @property
     def sections_with_errors(self) -> list[SectionForm]:
@@ -709,53 +216,28 @@ class ClientCreatePage:
     def has_errors(self) -> bool:
         return bool(self.page_errors or self.sections_with_errors)
 
-    def service_arguments(self) -> dict:
-        """The cleaned page as the keyword arguments of ``client_create``."""
-        info = self.client_info.cleaned_data
-        contacts = self.contacts.cleaned_data
-        contract = self.contract_person.cleaned_data
-        return {
-            "client_type": info["client_type"],
-            "company_name": info.get("company_name", ""),
-            "manager": info.get("manager"),
-            "service_rule": info["service_rule"],
-            "postpay_permission": info.get("postpay_permission"),
-            "country": contacts["country"],
-            "region": contacts["region"],
-            "city": contacts["city"],
-            "postal_code": contacts["postal_code"],
-            "address_line1": contacts["address_line1"],
-            "address_line2": contacts["address_line2"],
-            "phone": contacts["phone"],
-            "email": contacts["email"],
-            "contract_first_name": contract["first_name"],
-            "contract_middle_name": contract["middle_name"],
-            "contract_last_name": contract["last_name"],
-            "contract_email": contract["email"],
-            **self.owner.service_arguments(),
-            "terms_accepted": bool(self.agreements and self.agreements.cleaned_data["accepted"]),
-            "attributes": self.attributes.values(),
-            "creation_token": self.token,
-        }
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Put the service's errors beside the fields they are about."""
+    def add_service_errors(self, error: ValidationError | None) -> None:
+        """Put the service's errors beside their fields. A key
+        ``<section>.<field>`` names the form (its prefix is the section) and
+        the field; a bare ``<section>`` goes to the top of that section, and
+        anything else above the page. A field whose value did not convert
+        keeps that error alone: the service's would only repeat it."""
+        if error is None:
+            return
         if hasattr(error, "error_dict"):
             error_dict = error.error_dict
         else:
             error_dict = {NON_FIELD_ERRORS: error.error_list}
         by_section = {form.prefix: form for form in self.forms}
         for key, errors in error_dict.items():
-            if key.startswith("attributes."):
-                section, field = "attributes", key.removeprefix("attributes.")
-            else:
-                section, field = SERVICE_FIELDS.get(key, (None, None))
+            section, _dot, name = key.partition(".")
             form = by_section.get(section)
             if form is None:
                 self.page_errors.extend(message for item in errors for message in item)
                 continue
-            if field not in form.fields:
-                field = None
+            field = form.error_field(name) if name else None
+            if field is not None and field in form.errors:
+                continue
             field_id = form[field].auto_id if field else ""
             form.add_error(field, [with_offer(item, field_id=field_id) for item in errors])
 

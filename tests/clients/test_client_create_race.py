@@ -107,9 +107,9 @@ def page(petr_browser, sub_rules, client_created_handler) -> dict:
 
 
 def test_a_page_validated_after_the_other_submit_committed(petr_browser, page, monkeypatch):
-    """The second submit looked for the page's client before the first
-    committed and validates the page after: the new owner's email is taken by
-    then. It leads to the first's client, not to an error beside the email."""
+    """The second submit reads its page while the first creates, and reaches
+    the service after the first committed (the new owner's email is taken by
+    then). It leads to the first's client, not to an error beside the email."""
     second_looked, first_done = threading.Event(), threading.Event()
 
     def second_waits() -> None:
