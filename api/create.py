@@ -446,10 +446,13 @@ def service_errors(
             pointer = pointer_for(target, attribute_positions=positions)
         for problem in problems:
             for single in problem.error_list:
-                message = str(single.message)
-                if single.params:
-                    message = message % single.params
+                # Django's own formatting (plural forms come from the params).
+                message = next(iter(single))
                 code = single.code or "invalid"
+                named = (single.params or {}).get("key")
+                if target == "attributes" and named in positions:
+                    # An attribute the type does not have: point at its key.
+                    pointer = f"/data/attributes/custom_attributes/{positions[named]}/key"
                 if (pointer, message) in seen:
                     continue
                 seen.add((pointer, message))

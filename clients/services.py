@@ -4,7 +4,7 @@ and, when the event has one, its notification)."""
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -107,6 +107,7 @@ def client_create(
     agreements: Agreements | None = None,
     attributes: AttributeValues | None = None,
     creation_token: uuid.UUID | None = None,
+    origin: Mapping[str, str] | None = None,
 ) -> Client:
     """Create a client of ``reseller``, the only way a client is born.
 
@@ -129,6 +130,9 @@ def client_create(
     ``creation_token`` is the page's one-time token: a second submit of the
     page raises ``DuplicateSubmission`` carrying the client the first made,
     and writes nothing, also when the two race (``_one_client_per_token``).
+    ``origin`` says where the request came from when it was not the page
+    (``{"via": "api", "token": <the token's name>}``); the "client created"
+    event keeps it and the client page words it.
     """
     sections = _Sections(
         client_info=client_info,
@@ -141,7 +145,7 @@ def client_create(
     with _one_client_per_token(creation_token, reseller=reseller):
         checked = _checked_sections(actor=actor, reseller=reseller, sections=sections)
         client = _new_client(checked, actor=actor, reseller=reseller, token=creation_token)
-        return _client_write(client, checked=checked, actor=actor)
+        return _client_write(client, checked=checked, actor=actor, origin=origin)
 
 
 def client_create_check(
@@ -264,9 +268,17 @@ def _column_length(model: type[models.Model], field: str) -> int:
 
 def _check_actor_may_create(errors: _Errors, *, actor: Manager, reseller: Reseller) -> None:
     if actor.status != ManagerStatus.ACTIVE:
-        errors.add(NON_FIELD_ERRORS, _("Only an active manager can create clients."))
+        errors.add(
+            NON_FIELD_ERRORS,
+            ValidationError(_("Only an active manager can create clients."), code="inactive_actor"),
+        )
     elif not selectors.reseller_in_reach(manager=actor, reseller=reseller):
-        errors.add(NON_FIELD_ERRORS, _("You cannot create clients for this reseller."))
+        errors.add(
+            NON_FIELD_ERRORS,
+            ValidationError(
+                _("You cannot create clients for this reseller."), code="reseller_not_in_reach"
+            ),
+        )
 
 
 def _check_client_info(
@@ -281,14 +293,30 @@ def _check_client_info(
     if info is None:
         return None
     if info.client_type.reseller_id != reseller.pk:
-        errors.add("client_info.client_type", _("Select a client type of your reseller."))
+        errors.add(
+            "client_info.client_type",
+            ValidationError(
+                _("Select a client type of your reseller."), code="foreign_client_type"
+            ),
+        )
     if info.service_rule.reseller_id != reseller.pk:
-        errors.add("client_info.service_rule", _("Select a service rule of your reseller."))
+        errors.add(
+            "client_info.service_rule",
+            ValidationError(
+                _("Select a service rule of your reseller."), code="foreign_service_rule"
+            ),
+        )
     if info.manager is not None:
         if info.manager.reseller_id != reseller.pk:
-            errors.add("client_info.manager", _("Select a manager of your reseller."))
+            errors.add(
+                "client_info.manager",
+                ValidationError(_("Select a manager of your reseller."), code="foreign_manager"),
+            )
         elif info.manager.status != ManagerStatus.ACTIVE:
-            errors.add("client_info.manager", _("Select an active manager."))
+            errors.add(
+                "client_info.manager",
+                ValidationError(_("Select an active manager."), code="inactive_manager"),
+            )
     return replace(
         info,
         company_name=_check_company_name(errors, info, settings=settings),
@@ -304,7 +332,10 @@ def _check_company_name(
     key = "client_info.company_name"
     if not info.client_type.has_company_name:
         if info.company_name.strip():
-            errors.add(key, _("This client type has no company name."))
+            errors.add(
+                key,
+                ValidationError(_("This client type has no company name."), code="no_company_name"),
+            )
         return ""
     name = errors.checked(
         key,
@@ -313,7 +344,7 @@ def _check_company_name(
         max_length=_column_length(Client, "company_name"),
         required=True,
     )
-    for problem in validation.company_name_problems(name, settings=settings) if name else []:
+    for problem in validation.company_name_errors(name, settings=settings) if name else []:
         errors.add(key, problem)
     return name or ""
 
@@ -324,10 +355,16 @@ def _check_postpay_permission(errors: _Errors, info: ClientInfo, *, reseller: Re
     key, permission = "client_info.postpay_permission", info.postpay_permission
     if reseller.postpay_is_manual:
         if permission not in PostpayPermission.values:
-            errors.add(key, _("Select the postpay permission."))
+            errors.add(key, ValidationError(_("Select the postpay permission."), code="required"))
         return permission or ""
     if permission is not None:
-        errors.add(key, _("Postpay is allowed automatically for this reseller."))
+        errors.add(
+            key,
+            ValidationError(
+                _("Postpay is allowed automatically for this reseller."),
+                code="postpay_automatic",
+            ),
+        )
     return PostpayPermission.NOT_VERIFIED
 
 
@@ -372,7 +409,13 @@ def _check_contacts(
         required=True,
     )
     if contacts.country not in {code for code, _name in reseller.country_choices()}:
-        errors.add("contacts.country", _("Select one of the countries your reseller serves."))
+        errors.add(
+            "contacts.country",
+            ValidationError(
+                _("Select one of the countries your reseller serves."),
+                code="country_not_served",
+            ),
+        )
     if texts["region"]:
         errors.checked(
             "contacts.region", validation.validate_region, texts["region"], settings=settings
@@ -425,7 +468,10 @@ def _check_owner(
     """Exactly one owner: an existing user the reseller reaches, or a new user."""
     if owner is None:
         if required:
-            errors.add("owner", _("Select the owner or create a new user."))
+            errors.add(
+                "owner",
+                ValidationError(_("Select the owner or create a new user."), code="required"),
+            )
         return None
     if isinstance(owner, NewOwner):
         return _check_new_owner(errors, owner, reseller=reseller)
@@ -433,7 +479,12 @@ def _check_owner(
     if isinstance(owner, ExistingOwner) and 0 < owner.user_id <= _MAX_ID:
         user = user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
     if user is None:
-        errors.add("owner.user", _("Select a user of your reseller's clients."))
+        errors.add(
+            "owner.user",
+            ValidationError(
+                _("Select a user of your reseller's clients."), code="owner_not_in_reach"
+            ),
+        )
     return user
 
 
@@ -567,7 +618,9 @@ def _display_name(client_type: ClientType, company_name: str, person: ContractPe
     return name[: _column_length(Client, "name")]
 
 
-def _client_write(client: Client, *, checked: _Checked, actor: Manager) -> Client:
+def _client_write(
+    client: Client, *, checked: _Checked, actor: Manager, origin: Mapping[str, str] | None
+) -> Client:
     """One transaction: the client row first (a second submit racing this one
     stops at its unique creation token before writing anything else), the
     new owner, the Owner access, the attribute values, the event log and the
@@ -585,7 +638,7 @@ def _client_write(client: Client, *, checked: _Checked, actor: Manager) -> Clien
             for value in checked.attribute_values:
                 value.client = client
             ClientAttributeValue.objects.bulk_create(checked.attribute_values)
-            _record_creation(client, actor=actor)
+            _record_creation(client, actor=actor, origin=origin)
     except IntegrityError:
         client.pk = None
         if isinstance(checked.owner, NewOwner):
@@ -609,15 +662,16 @@ def _owner_user_create(owner: NewOwner) -> User:
     )
 
 
-def _record_creation(client: Client, *, actor: Manager) -> None:
-    """ "Client created", visible to the client and notified; and the terms the
-    manager accepted on the client's behalf, hidden from the client."""
+def _record_creation(client: Client, *, actor: Manager, origin: Mapping[str, str] | None) -> None:
+    """ "Client created", visible to the client and notified, with where the
+    request came from; and the terms the manager accepted on the client's
+    behalf, hidden from the client."""
     manager = {"manager_id": actor.pk, "manager": str(actor)}
     client_event_record(
         client=client,
         actor=actor.user,
         event_type=EventType.CLIENT_CREATED,
-        data=manager,
+        data={**manager, **(origin or {})},
         visible_to_client=True,
         created_at=client.created_at,
     )

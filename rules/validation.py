@@ -65,15 +65,22 @@ def clean_email(value: str, *, max_length: int, required: bool = False) -> str:
 # Company names ---------------------------------------------------------------
 
 
-def company_name_problems(value: str, *, settings: AccountValidationSettings) -> list[str]:
+def company_name_errors(
+    value: str, *, settings: AccountValidationSettings
+) -> list[ValidationError]:
     """Every reason the installation forbids this company name, each message
-    quoting the offending part; an empty list when the name is fine."""
-    problems: list[str] = []
+    quoting the offending part and with its code (forbidden_characters,
+    forbidden_abbreviation, forbidden_domain); an empty list when the name is
+    fine."""
+    problems: list[ValidationError] = []
     characters = [char for char in dict.fromkeys(value) if char in settings.forbidden_characters]
     if characters:
         problems.append(
-            gettext("The company name contains forbidden characters: %(parts)s.")
-            % {"parts": _quote(characters)}
+            ValidationError(
+                gettext("The company name contains forbidden characters: %(parts)s.")
+                % {"parts": _quote(characters)},
+                code="forbidden_characters",
+            )
         )
     for abbreviation in settings.split_lines(settings.forbidden_abbreviations):
         # A whole word in any letter case: "ООО" is caught in "ооо Ромашка" but
@@ -81,29 +88,38 @@ def company_name_problems(value: str, *, settings: AccountValidationSettings) ->
         match = re.search(rf"(?<!\w){re.escape(abbreviation)}(?!\w)", value, re.IGNORECASE)
         if match:
             problems.append(
-                gettext(
-                    "The company name contains the forbidden abbreviation %(part)s: "
-                    "leave the legal form out."
+                ValidationError(
+                    gettext(
+                        "The company name contains the forbidden abbreviation %(part)s: "
+                        "leave the legal form out."
+                    )
+                    % {"part": _quote([match.group(0)])},
+                    code="forbidden_abbreviation",
                 )
-                % {"part": _quote([match.group(0)])}
             )
     for tld in settings.split_lines(settings.forbidden_tlds):
         suffix = "." + tld.lstrip(".")
         match = re.search(rf"\S*{re.escape(suffix)}(?!\w)", value, re.IGNORECASE)
         if match:
             problems.append(
-                gettext("The company name contains the forbidden domain %(part)s.")
-                % {"part": _quote([match.group(0)])}
+                ValidationError(
+                    gettext("The company name contains the forbidden domain %(part)s.")
+                    % {"part": _quote([match.group(0)])},
+                    code="forbidden_domain",
+                )
             )
     return problems
 
 
+def company_name_problems(value: str, *, settings: AccountValidationSettings) -> list[str]:
+    """The messages of ``company_name_errors``."""
+    return [error.message for error in company_name_errors(value, settings=settings)]
+
+
 def validate_company_name(value: str, *, settings: AccountValidationSettings) -> None:
-    problems = company_name_problems(value, settings=settings)
+    problems = company_name_errors(value, settings=settings)
     if problems:
-        raise ValidationError(
-            [ValidationError(problem, code="forbidden_company_name") for problem in problems]
-        )
+        raise ValidationError(problems)
 
 
 # Regions ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ def reseller_reach(*, reseller: Reseller) -> QuerySet[Reseller]:
     if reseller.is_root:
         return Reseller.objects.all()
     sql = (
-        "WITH RECURSIVE tree(id) AS (SELECT %s UNION "
+        "WITH RECURSIVE tree(id) AS (SELECT id FROM users_reseller WHERE id = %s UNION "
         "SELECT child.id FROM users_reseller child JOIN tree ON child.parent_id = tree.id) "
         "SELECT id FROM tree"
     )
