@@ -115,8 +115,11 @@ class JsonApiParser(BaseParser):
         if len(raw) > limit:
             raise body_too_large()
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+            document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            # "\ud800" is valid JSON but no text a database can store.
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+            return document
+        except (ValueError, UnicodeError, RecursionError) as error:
             raise ApiError.one(
                 400,
                 "malformed_json",

@@ -266,6 +266,13 @@ def _error(description: str, code: str, detail: str, status: int, **source) -> O
 
 
 COMMON_ERRORS = {
+    400: _error(
+        "Bad request",
+        "unknown_parameter",
+        "page[size] is not a parameter of this request.",
+        400,
+        parameter="page[size]",
+    ),
     401: _error(
         "Not authenticated",
         "invalid_token",
@@ -277,6 +284,7 @@ COMMON_ERRORS = {
     429: _error("Too many requests", "rate_limited", "Too many requests: try again in 12 s.", 429),
 }
 LIST_ERRORS = {
+    **COMMON_ERRORS,
     400: _error(
         "Bad request",
         "page_number_too_deep",
@@ -284,7 +292,6 @@ LIST_ERRORS = {
         400,
         parameter="page[number]",
     ),
-    **COMMON_ERRORS,
 }
 
 RESELLER_ID = OpenApiParameter(

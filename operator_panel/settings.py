@@ -328,7 +328,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    # JSON:API resource types, each its own one-value enum.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountsResourceType": ["accounts"],
+        "AccountTypesResourceType": ["account_types"],
+        "ServiceRulesResourceType": ["service_rules"],
+        "ManagersResourceType": ["managers"],
+    },
     "DISABLE_ERRORS_AND_WARNINGS": False,
 }
 # Requests a token may make per API_TOKEN_RATE_WINDOW seconds; past it 429.
