@@ -83,7 +83,7 @@ class AccountCreateDataSerializer(serializers.Serializer):
     attributes = AccountCreateAttributesSerializer()
 
 
-class AccountCreateRequestSerializer(serializers.Serializer):
+class AccountCreateSerializer(serializers.Serializer):
     data = AccountCreateDataSerializer()
 
 

@@ -358,7 +358,7 @@ class AccountListView(APIView):
         operation_id="accounts_create",
         summary="Create an account",
         parameters=[schemas.RESELLER_ID, schemas.IDEMPOTENCY_KEY],
-        request=schemas.AccountCreateRequestSerializer,
+        request=schemas.AccountCreateSerializer,
         responses={201: schemas.AccountDocumentSerializer, **schemas.CREATE_ERRORS},
         examples=schemas.CREATE_EXAMPLES,
     )
