@@ -25,6 +25,7 @@ from api.selectors import (
     manager_list,
     service_rule_list,
 )
+from clients import services as client_services
 from clients.models import ClientStatus
 from users import roles
 from users.models import Reseller
@@ -537,8 +538,6 @@ def account_create(request: Request, reseller_id: str) -> Response:
     """Create an account of the path's reseller through ``client_create``;
     201 with the account and its Location. With an Idempotency-Key, the first
     answer is kept and replayed (see api.services.idempotency_begin)."""
-    from clients.services import DuplicateSubmission, client_create
-
     reseller = reseller_for(request, reseller_id)
     if not request.user.has_perm(roles.perm(roles.CREATE_CLIENT)):
         raise ApiError.one(403, "forbidden", _("Your role may not create accounts."))
@@ -580,12 +579,12 @@ def account_create(request: Request, reseller_id: str) -> Response:
             may_decide_postpay=create.may_decide_postpay(request.user),
         )
         try:
-            client = client_create(
+            client = client_services.client_create(
                 **prepared.arguments,
                 creation_token=row.creation_token if row is not None else None,
                 origin={"via": "api", "token": request.auth.name},
             )
-        except DuplicateSubmission as duplicate:
+        except client_services.DuplicateSubmission as duplicate:
             client = duplicate.client
         except ValidationError as error:
             raise create.service_errors(
