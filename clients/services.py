@@ -29,7 +29,7 @@ from rules import validation
 from rules.models import ClientType, ServiceRule
 from users.models import Manager, ManagerStatus, User
 from users.selectors import user_list_reachable
-from users.validators import phone_to_e164
+from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 # --- client_create: the Add client page's service and its private helpers ---------
 
@@ -221,6 +221,7 @@ def client_create(
         if new_owner.email:
             try:
                 validate_email(new_owner.email)
+                validate_email_local_part_ascii(new_owner.email)
             except ValidationError as error:
                 fail("new_owner.email", error)
             else:

@@ -9,13 +9,14 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
-from users.validators import validate_phone
+from users.validators import validate_email_local_part_ascii, validate_phone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -43,8 +44,13 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        # The login is the email in any letter case: the database keeps it unique that way.
-        return self.get(email__iexact=username)
+        """The user whose email is ``username`` in any letter case, as the
+        unique constraint compares them: the database's LOWER() of both sides.
+        (UPPER(), which ``iexact`` uses on PostgreSQL, also matches look-alike
+        letters: "ſ" (long s) and "ı" (dotless i) upper-case to S and I.)"""
+        return self.alias(email_lower=Lower("email")).get(
+            email_lower=Lower(Value(username or "", output_field=models.CharField()))
+        )
 
 
 def full_name(last_name: str | None, first_name: str | None, middle_name: str | None) -> str:
@@ -56,7 +62,9 @@ def full_name(last_name: str | None, first_name: str | None, middle_name: str | 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in: a manager of a reseller, an admin or a client's user."""
 
-    email = models.EmailField(_("email"), max_length=254)
+    email = models.EmailField(
+        _("email"), max_length=254, validators=[validate_email_local_part_ascii]
+    )
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
