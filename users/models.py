@@ -75,6 +75,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Whether the user can sign in to Django admin."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The last "forgot password" email (users.services.password_reset_send):
+    # at most one per PASSWORD_RESET_MIN_INTERVAL, whichever worker sends it.
+    password_reset_sent_at = models.DateTimeField(
+        _("password reset link sent at"), null=True, blank=True, editable=False
+    )
 
     objects = UserManager()
 
@@ -296,3 +301,43 @@ class Manager(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == ManagerStatus.ACTIVE
+
+
+class PasswordResetRequest(models.Model):
+    """A "forgot password" request from an address, kept for
+    PASSWORD_RESET_ADDRESS_MINUTES: at most PASSWORD_RESET_ADDRESS_LIMIT of them
+    per address in that time queue anything (users.services)."""
+
+    address = models.CharField(_("address"), max_length=45)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["address", "requested_at"], name="users_reset_address_time"),
+            models.Index(fields=["requested_at"], name="users_reset_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PasswordResetEmail(models.Model):
+    """When a reset email was last queued for a typed email: at most one task
+    per email per PASSWORD_RESET_MIN_INTERVAL. The email is kept as a digest of
+    its folded form (users.backends.login_key), never in clear: the table
+    holds unknown emails as well as known ones."""
+
+    email_digest = models.CharField(_("email digest"), max_length=64, primary_key=True)
+    queued_at = models.DateTimeField(_("queued at"))
+
+    class Meta:
+        verbose_name = _("password reset email")
+        verbose_name_plural = _("password reset emails")
+        ordering = ["-queued_at"]
+        indexes = [models.Index(fields=["queued_at"], name="users_reset_email_time")]
+
+    def __str__(self) -> str:
+        return self.email_digest
