@@ -298,6 +298,8 @@ AXES_RESET_ON_SUCCESS = True
 # Only failures are stored; successful sign-ins are in the server log already.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The address axes counts is REMOTE_ADDR; behind a proxy, install
+# django-ipware and set AXES_IPWARE_* (see django-axes' docs).
 
 # "Forgot password" (users.services.password_reset_request): at most one reset
 # email per account (and one queued task per typed email) every
@@ -308,8 +310,10 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 PASSWORD_RESET_MIN_INTERVAL = int(os.environ.get("PASSWORD_RESET_MIN_INTERVAL", "300"))
 PASSWORD_RESET_ADDRESS_LIMIT = int(os.environ.get("PASSWORD_RESET_ADDRESS_LIMIT", "10"))
 PASSWORD_RESET_ADDRESS_MINUTES = float(os.environ.get("PASSWORD_RESET_ADDRESS_MINUTES", "15"))
-# The address axes counts is REMOTE_ADDR; behind a proxy, install
-# django-ipware and set AXES_IPWARE_* (see django-axes' docs).
+
+# Staff, superusers and panel managers cannot be made a client's owner (owner
+# search leaves them out, client_create refuses them) unless this is on.
+OWNERS_MAY_BE_STAFF = env_bool("OWNERS_MAY_BE_STAFF", False)
 
 SILENCED_SYSTEM_CHECKS = [
     # HSTS preload (security.W021): adding the domain to browsers' preload
