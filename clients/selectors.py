@@ -39,7 +39,7 @@ from clients.models import (
 )
 from rules.models import AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, Reseller, User, full_name
-from users.selectors import reseller_reach, user_list_reachable
+from users.selectors import reseller_reach, user_list_owner_candidates
 
 
 def reseller_in_reach(*, manager: Manager, reseller: Reseller) -> bool:
@@ -699,11 +699,11 @@ def client_created_with_token(*, token: uuid.UUID) -> Client | None:
 def new_owner_email_problem(*, reseller: Reseller, email: str) -> ValidationError | None:
     """The error for a new owner's email that already belongs to a user, in any
     letter case. It offers that user instead (``params["user_id"]``) when the
-    reseller reaches them, and names nobody otherwise."""
+    reseller could make them the owner, and names nobody otherwise."""
     existing = User.objects.filter(email__iexact=email.strip()).first()
     if existing is None:
         return None
-    if user_list_reachable(reseller=reseller).filter(pk=existing.pk).exists():
+    if user_list_owner_candidates(reseller=reseller).filter(pk=existing.pk).exists():
         return ValidationError(
             _("%(user)s already has this email: select this user as the owner instead."),
             code="email_taken",

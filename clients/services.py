@@ -41,8 +41,8 @@ from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import AccountValidationSettings, ClientType
 from users.models import Manager, ManagerStatus, Reseller, User
-from users.selectors import user_list_reachable
-from users.validators import phone_to_e164
+from users.selectors import user_list_reachable, user_may_own_clients
+from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 # --- Recording a change ------------------------------------------------------------
 
@@ -115,17 +115,19 @@ def client_create(
     (``selectors.reseller_in_reach``). Every rule is checked here, whatever
     the caller checked (``_checked_sections`` and the checks it calls): the
     type, rule, manager and owner are the reseller's, the manager Active, the
-    company name and region allowed by the installation, the contacts Latin
-    when the reseller asks, the phone real, every text within its column,
+    owner none of the panel's own people, the company name and region
+    allowed by the installation, the contacts Latin when the reseller asks,
+    the phone real, every text within its column,
     the attributes as their definitions say, and there is exactly one owner:
     an existing user or a new one whose email no user has. All failures are
     raised together as one ``ValidationError`` keyed ``<section>.<field>``
     (see clients.inputs).
 
     Then one transaction writes the client (status Active), the new owner
-    (without a usable password: the notification's link sets it), the Owner
-    access, the attribute values and, through ``client_event_record``, the
-    event log and the queued "client created" notification.
+    (without a usable password: the notification's link sets it; an owner
+    who has a password gets the email without a link), the Owner access,
+    the attribute values and, through ``client_event_record``, the event log
+    and the queued "client created" notification.
 
     ``creation_token`` is the page's one-time token: a second submit of the
     page raises ``DuplicateSubmission`` carrying the client the first made,
@@ -465,7 +467,9 @@ _MAX_ID = 2**63 - 1
 def _check_owner(
     errors: _Errors, owner: Owner | None, *, reseller: Reseller, required: bool
 ) -> User | NewOwner | None:
-    """Exactly one owner: an existing user the reseller reaches, or a new user."""
+    """Exactly one owner: an existing user the reseller reaches who is none of
+    the panel's own people (staff, superusers, managers; see
+    ``users.selectors.user_may_own_clients``), or a new user."""
     if owner is None:
         if required:
             errors.add(
@@ -485,13 +489,25 @@ def _check_owner(
                 _("Select a user of your reseller's clients."), code="owner_not_in_reach"
             ),
         )
+    elif not user_may_own_clients(user=user):
+        errors.add(
+            "owner.user",
+            ValidationError(
+                _(
+                    "Staff, administrators and panel managers cannot own a client: "
+                    "select another user or create a new one."
+                ),
+                code="owner_not_eligible",
+            ),
+        )
     return user
 
 
 def _check_new_owner(errors: _Errors, owner: NewOwner, *, reseller: Reseller) -> NewOwner:
     """Names and email within their columns, first and last name and email
-    given, and an email no user has in any letter case (the error offers the
-    user who has it, when the reseller reaches them)."""
+    given, an email whose part before "@" is ASCII (no look-alike logins) and
+    that no user has in any letter case (the error offers the user who has
+    it, when the reseller could make them the owner)."""
 
     def text(name: str, *, required: bool) -> str:
         value = errors.checked(
@@ -510,6 +526,12 @@ def _check_new_owner(errors: _Errors, owner: NewOwner, *, reseller: Reseller) ->
         max_length=_column_length(User, "email"),
         required=True,
     )
+    if email:
+        try:
+            validate_email_local_part_ascii(email)
+        except ValidationError as error:
+            errors.add("owner.new_email", error)
+            email = None
     if email:
         email = User.objects.normalize_email(email)
         problem = selectors.new_owner_email_problem(reseller=reseller, email=email)
