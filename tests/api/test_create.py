@@ -6,7 +6,6 @@ import pytest
 from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
-from api.models import StorefrontLink  # noqa: F401 (the storefront link's reseller model)
 from clients.models import (
     AccessLevel,
     Client,
@@ -334,3 +333,29 @@ def test_the_same_rule_from_the_page_and_the_api(petr, petr_browser, sub_reselle
     assert error["code"] == "forbidden_abbreviation"
     assert error["detail"] in page_message
     assert "запрещенное сокращение «ооо»" in error["detail"]
+
+
+def test_the_client_page_says_created_through_the_api(
+    irina_api, irina_browser, root_reseller, root_rules
+):
+    from django.urls import reverse
+
+    assert irina_api.post(url(root_reseller), person_body(root_rules)).status_code == 201
+    page = irina_browser.get(reverse("clients:detail", args=[Client.objects.get().pk]))
+    assert "Создан через API менеджером Смирнова Ирина с токеном «test»." in page.content.decode()
+
+
+def test_a_storefront_link_template_needs_the_placeholder(root_reseller):
+    from django.core.exceptions import ValidationError
+
+    from api.models import StorefrontLink
+
+    with pytest.raises(ValidationError):
+        StorefrontLink(reseller=root_reseller, link_template="https://store.example/").full_clean()
+    with pytest.raises(ValidationError):
+        StorefrontLink(
+            reseller=root_reseller, link_template="javascript:{manager_key}"
+        ).full_clean()
+    StorefrontLink(
+        reseller=root_reseller, link_template="https://store.example/?manager_key={manager_key}"
+    ).full_clean()
