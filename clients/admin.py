@@ -1,10 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, router
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, ClientAccess, ClientAttributeValue, ClientEvent
+from clients.services import client_set_credit_hold
 
 
 class ClientAccessInline(admin.TabularInline):
@@ -214,11 +216,6 @@ class ClientAttributeValueAdmin(admin.ModelAdmin):
 def client_set_credit_hold_action(modeladmin: ClientAdmin, request, queryset) -> None:
     """Each selected Active client goes on credit hold through the service, so
     it is logged as the System and notified; other statuses are skipped."""
-    from django.contrib import messages
-    from django.core.exceptions import ValidationError
-
-    from clients.services import client_set_credit_hold
-
     held, skipped = 0, 0
     for client in queryset.order_by("pk"):
         try:

@@ -23,12 +23,12 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
+from clients.selectors import user_list_reachable
 from notifications.services import notify
 from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import ClientType, ServiceRule
 from users.models import Manager, ManagerStatus, User
-from users.selectors import user_list_reachable
 from users.validators import phone_to_e164
 
 # --- client_create: the Add client page's service and its private helpers ---------

@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_countries import countries
 from django_countries.fields import CountryField
 
 from users.validators import validate_phone
@@ -226,8 +227,6 @@ class Reseller(models.Model):
 
     def country_choices(self) -> list[tuple[str, str]]:
         """The (code, name) pairs the country select offers."""
-        from django_countries import countries
-
         if self.allowed_countries:
             allowed = {country.code for country in self.allowed_countries}
             return [(code, name) for code, name in countries if code in allowed]
