@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from clients.models import Client, ClientEvent
 from notifications.models import Delivery
 from notifications.tasks import delivery_send
-from tests.clients.test_client_create_page import CREATE_URL, page_data, person
+from tests.clients.test_client_create_page import CREATE_URL, page_data
 from tests.conftest import make_client
+from tests.pages import person
 from users.models import User
 
 # Values that are dangerous when echoed unescaped: none may appear as is.

@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from clients.models import AccessLevel, Client, EventType
 from notifications.models import Delivery
-from tests.conftest import PASSWORD, make_client, make_user
+from tests.conftest import PASSWORD, VALID_INN, make_client, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-VALID_INN = "7707083893"
 
 
 @pytest.fixture
