@@ -32,7 +32,7 @@ VALID_OGRN = "1027700132195"
 VALID_KPP = "773601001"
 
 # Property-based tests (tests/test_hostile_*.py): "ci" by default, a few dozen
-# examples per test; HYPOTHESIS_PROFILE=full runs over 10,000 in all (README).
+# examples per test; HYPOTHESIS_PROFILE=full runs over 10,000 in all (docs/security.md).
 _HYPOTHESIS_COMMON = {
     "deadline": None,
     "derandomize": False,

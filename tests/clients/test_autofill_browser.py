@@ -2,7 +2,7 @@
 and in Russian, the panel's default language: an operator types part of a
 company name, picks a suggestion with the keyboard, sees the fields filled
 and creates the client; with the directory stopped the page still creates
-one. The README's screenshot (docs/add-client.png) is taken here."""
+one. The screenshot of docs/operators.md (docs/add-client.png) is taken here."""
 
 import re
 from pathlib import Path
@@ -107,7 +107,7 @@ def test_an_operator_picks_a_company_from_the_directory(
     page.fill("#id_contacts-postal_code", "119020")
     fill_the_rest(page)
 
-    # The screenshot for the README: all filled, the list open once more.
+    # The screenshot for docs/operators.md: all filled, the list open once more.
     name.press("End")
     name.press("Backspace")
     name.press_sequentially("Р", delay=40)
