@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser lint format messages serve serve-worker bench clean
+.PHONY: run test test-browser lint format messages serve serve-worker bench audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,5 +86,18 @@ format: install
 makemessages: install
 	$(BIN)/python manage.py makemessages -l ru --ignore=.venv --ignore=var --no-obsolete
 
+# The dependency audit: pip-audit (in a virtual environment of its own, so its
+# dependencies stay out of the project's lock) checks every pin of
+# constraints.txt against the PyPI advisory database (or OSV with
+# AUDIT_ARGS="-s osv"). It needs network access to pypi.org or api.osv.dev.
+AUDIT_VENV := .venv-audit
+PIP_AUDIT_VERSION := 2.10.1
+$(AUDIT_VENV)/bin/pip-audit:
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet pip-audit==$(PIP_AUDIT_VERSION)
+
+audit: $(AUDIT_VENV)/bin/pip-audit
+	$(AUDIT_VENV)/bin/pip-audit --strict --disable-pip --no-deps -r constraints.txt $(AUDIT_ARGS)
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(AUDIT_VENV) var
