@@ -11,7 +11,9 @@ included, so an import hidden in a function cannot hide a cycle.
 import itertools
 
 from grimp import ImportGraph
-from importlinter.application import output
+from importlinter.application import contract_utils, output
+from importlinter.application.contract_utils import AlertLevel
+from importlinter.domain import fields
 from importlinter.domain.contract import Contract, ContractCheck
 
 
@@ -72,9 +74,18 @@ def _one_cycle(graph: ImportGraph, component: list[str]) -> list[str]:
 
 
 class AcyclicContract(Contract):
-    """No module reaches itself through imports."""
+    """No module reaches itself through imports. ``ignore_imports`` names an
+    import a cycle may pass through; one that no longer exists fails the
+    contract, so the exception goes as soon as its import does."""
+
+    ignore_imports = fields.SetField(subfield=fields.ImportExpressionField(), required=False)
 
     def check(self, graph: ImportGraph, verbose: bool) -> ContractCheck:
+        removal = contract_utils.remove_ignored_imports_and_report(
+            graph=graph,
+            ignore_imports=self.ignore_imports,  # type: ignore[arg-type]
+            unmatched_alerting=AlertLevel.ERROR,
+        )
         cycles = [_one_cycle(graph, component) for component in _strongly_connected(graph)]
         lines = []
         for cycle in cycles:
@@ -84,7 +95,12 @@ class AcyclicContract(Contract):
                 where = f":{details[0]['line_number']}" if details else ""
                 steps.append(f"{importer}{where} imports {imported}")
             lines.append(steps)
-        return ContractCheck(kept=not cycles, metadata={"cycles": lines})
+        return ContractCheck(
+            kept=not cycles,
+            metadata={"cycles": lines},
+            warnings=list(removal.warnings),
+            ignored_import_count=removal.ignored_import_count,
+        )
 
     def render_broken_contract(self, check: ContractCheck) -> None:
         for steps in check.metadata["cycles"]:

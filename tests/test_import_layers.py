@@ -5,20 +5,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from grimp import ImportGraph
+from importlinter.domain.helpers import MissingImport
 
 from tests.import_contracts import AcyclicContract
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def check(imports: list[tuple[str, str, int]]):
+def check(imports: list[tuple[str, str, int]], ignore: tuple[str, ...] = ()):
     graph = ImportGraph()
     for importer, imported, line in imports:
         graph.add_import(
             importer=importer, imported=imported, line_number=line, line_contents="import"
         )
-    contract = AcyclicContract(name="no cycles", session_options={}, contract_options={})
+    options = {"ignore_imports": list(ignore)} if ignore else {}
+    contract = AcyclicContract(name="no cycles", session_options={}, contract_options=options)
     return contract.check(graph, verbose=False)
 
 
@@ -65,3 +68,17 @@ def test_imports_that_run_one_way_keep_the_contract():
 
     assert result.kept
     assert result.metadata["cycles"] == []
+
+
+def test_a_named_exception_lets_its_cycle_pass():
+    result = check(
+        [("users.forms", "users.tasks", 36), ("users.tasks", "users.forms", 5)],
+        ignore=("users.forms -> users.tasks",),
+    )
+
+    assert result.kept
+
+
+def test_an_exception_whose_import_is_gone_fails():
+    with pytest.raises(MissingImport):
+        check([("users.tasks", "users.forms", 5)], ignore=("users.forms -> users.tasks",))
