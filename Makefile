@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The task worker serves both queues: client notifications ("default") and
+# password-reset emails ("auth", a lower priority), see TASKS in settings.
+WORKER_QUEUES ?= default,auth
 
 .PHONY: run test test-browser lint format messages serve serve-worker bench audit clean
 
@@ -28,7 +31,7 @@ run: install messages
 	@echo "Serving on http://$(HOST):$(PORT)/ with its task worker and the directory stub" \
 	  "on http://127.0.0.1:8001/; Ctrl+C stops all three."
 	@trap 'kill 0' EXIT INT TERM; \
-	  $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
+	  $(BIN)/python manage.py db_worker --no-reload --interval 1 --queue-name $(WORKER_QUEUES) & \
 	  $(BIN)/python manage.py directory_stub --port 8001 & \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -54,7 +57,7 @@ serve: install messages
 	  $(BIN)/python manage.py check --deploy; \
 	  echo "Serving (production mode) on $(HOST):$(PORT) with its task worker; Ctrl+C stops both."; \
 	  trap 'kill 0' EXIT INT TERM; \
-	  $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
+	  $(BIN)/python manage.py db_worker --no-reload --interval 1 --queue-name $(WORKER_QUEUES) & \
 	  $(BIN)/gunicorn operator_panel.wsgi:application --bind $(HOST):$(PORT) \
 	    --workers $(WEB_WORKERS) --max-requests 5000 --max-requests-jitter 500 \
 	    --timeout $(WEB_TIMEOUT) --access-logfile - --graceful-timeout 20

@@ -7,6 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import (
@@ -43,6 +44,7 @@ from clients.models import (
 )
 from rules.models import AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, Reseller, User, full_name
+from users.selectors import panel_people
 
 
 def client_queryset_for_manager(*, manager: Manager) -> QuerySet[Client]:
@@ -725,8 +727,9 @@ def _reseller_accesses(*, reseller: Reseller) -> QuerySet:
 
 
 def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
-    """Users a reseller's manager may make a client's owner: users with access
-    to one of the reseller's clients; the root reseller reaches every user.
+    """Active users within a reseller's reach: users with access to one of
+    the reseller's clients; the root reseller reaches every user. Who of them
+    may own a client is ``user_list_owner_candidates``.
 
     A semi-join (EXISTS), not a join with DISTINCT: the database can then walk
     the users in name order and stop at the page size."""
@@ -738,6 +741,15 @@ def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
     return users
 
 
+def user_list_owner_candidates(*, reseller: Reseller) -> QuerySet[User]:
+    """Users a reseller's manager may make a client's owner: the reachable
+    ones that ``users.selectors.user_may_own_clients`` admits."""
+    users = user_list_reachable(reseller=reseller)
+    if not settings.OWNERS_MAY_BE_STAFF:
+        users = users.exclude(panel_people())
+    return users
+
+
 def owner_search_words(query: str) -> list[str]:
     """The words the owner search looks for; none when the query has fewer
     than OWNER_SEARCH_MIN_LENGTH characters besides spaces."""
@@ -746,9 +758,9 @@ def owner_search_words(query: str) -> list[str]:
 
 
 def owner_search(*, reseller: Reseller, query: str) -> list[User]:
-    """Reachable users whose name or email contains every word of the query;
-    nothing for fewer than three characters, at most twenty, by name (of the
-    first thousand matches found).
+    """Owner candidates (``user_list_owner_candidates``) whose name or email
+    contains every word of the query; nothing for fewer than three
+    characters, at most twenty, by name (of the first thousand matches found).
 
     On PostgreSQL each word is one case-insensitive condition per column,
     served by the trigram index of users/migrations/0002 (UPPER(...) LIKE).
@@ -758,6 +770,8 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
     if not words:
         return []
     matches = User.objects.filter(is_active=True)
+    if not settings.OWNERS_MAY_BE_STAFF:
+        matches = matches.exclude(panel_people())  # as user_list_owner_candidates
     postgresql = connections[matches.db].vendor == "postgresql"
     # A person types a name and a surname; a pasted essay must not build a
     # query the database refuses.

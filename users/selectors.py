@@ -1,7 +1,8 @@
 """Reads about users, resellers and managers. Which users a reseller reaches
 through its clients (owner search) is a read about clients: clients/selectors.py."""
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from users.models import Manager, ManagerStatus, Reseller, User
 
@@ -28,3 +29,22 @@ def manager_list_active(*, reseller: Reseller) -> QuerySet[Manager]:
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__email")
     )
+
+
+def panel_people() -> Q:
+    """Staff, superusers and panel managers (a user with a Manager row)."""
+    return (
+        Q(is_staff=True)
+        | Q(is_superuser=True)
+        | Q(Exists(Manager.objects.filter(user=OuterRef("pk"))))
+    )
+
+
+def user_may_own_clients(*, user: User) -> bool:
+    """Whether the user may be made a client's owner: not staff, a superuser
+    or a panel manager, unless OWNERS_MAY_BE_STAFF allows it. The owner gets
+    the client's emails and, without a password yet, a password-setup link;
+    the panel's own people sign in elsewhere and are nobody's customer."""
+    if settings.OWNERS_MAY_BE_STAFF:
+        return True
+    return not (user.is_staff or user.is_superuser or Manager.objects.filter(user=user).exists())
