@@ -31,6 +31,7 @@ from clients.directory import (
     suggestion_fields,
 )
 from clients.models import PostpayPermission
+from clients.selectors import owner_search, user_list_reachable
 from clients.services import LATIN_CONTACT_FIELDS, NewOwner, new_owner_email_problem
 from rules import selectors as rules_selectors
 from rules import validation
@@ -42,7 +43,7 @@ from rules.models import (
     ServiceRule,
 )
 from users.models import AutofillField, Manager, Reseller, User
-from users.selectors import manager_list_active, owner_search, user_list_reachable
+from users.selectors import manager_list_active
 from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 

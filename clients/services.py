@@ -23,16 +23,13 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
+from clients.selectors import user_list_owner_candidates, user_list_reachable
 from notifications.services import notify
 from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import ClientType, ServiceRule
 from users.models import Manager, ManagerStatus, User
-from users.selectors import (
-    user_list_owner_candidates,
-    user_list_reachable,
-    user_may_own_clients,
-)
+from users.selectors import user_may_own_clients
 from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 # --- client_create: the Add client page's service and its private helpers ---------

@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_countries import countries
 from django_countries.fields import CountryField
 
 from users.validators import validate_email_local_part_ascii, validate_phone
@@ -75,7 +76,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Whether the user can sign in to Django admin."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
-    # The last "forgot password" email (users.services.password_reset_send):
+    # The last "forgot password" email (users.password_reset.password_reset_send):
     # at most one per PASSWORD_RESET_MIN_INTERVAL, whichever worker sends it.
     password_reset_sent_at = models.DateTimeField(
         _("password reset link sent at"), null=True, blank=True, editable=False
@@ -239,8 +240,6 @@ class Reseller(models.Model):
 
     def country_choices(self) -> list[tuple[str, str]]:
         """The (code, name) pairs the country select offers."""
-        from django_countries import countries
-
         if self.allowed_countries:
             allowed = {country.code for country in self.allowed_countries}
             return [(code, name) for code, name in countries if code in allowed]
