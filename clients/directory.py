@@ -22,6 +22,7 @@ and the cause, never the key) and the caller gets ``[]``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -40,6 +41,7 @@ from django.utils.translation import pgettext_lazy
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from clients.models import Client
 from users.models import AutofillField
 
 if TYPE_CHECKING:
@@ -114,9 +116,9 @@ class PersonName:
         """Split "Иванов Иван Иванович"; a longer patronymic ("Ахмед Оглы") stays whole."""
         parts = full_name.split()
         return cls(
-            surname=parts[0] if parts else "",
-            name=parts[1] if len(parts) > 1 else "",
-            patronymic=" ".join(parts[2:]),
+            surname=(parts[0] if parts else "")[: _column("contract_last_name")],
+            name=(parts[1] if len(parts) > 1 else "")[: _column("contract_first_name")],
+            patronymic=" ".join(parts[2:])[: _column("contract_middle_name")],
         )
 
     def __bool__(self) -> bool:
@@ -421,6 +423,24 @@ def _is_record(item: object) -> bool:
     return isinstance(item, dict) and isinstance(item.get("data"), dict)
 
 
+# Every value taken from the directory is cut to the length of the column it
+# fills on the Add client page, so that nothing longer reaches the page, its
+# checks or the cache of parsed answers: one answer held a 60,000-character
+# name, whose check of forbidden domains then took 45 s. Values only shown
+# are as long as a client's name may be; codes that are compared, not stored,
+# are short.
+CODE_LENGTH = 100
+# The longest valid INN (12 digits), KPP (9) and OGRN (15, an OGRNIP): a longer
+# value is not that identifier at all, and is left out rather than cut.
+IDENTIFIER_LENGTHS = {"inn": 12, "kpp": 9, "ogrn": 15}
+
+
+@functools.cache
+def _column(field: str) -> int:
+    """The length of the ``Client`` column that a directory value fills."""
+    return Client._meta.get_field(field).max_length
+
+
 def _parse_suggestion(item: Mapping[str, Any]) -> PartySuggestion:
     data = _mapping(item.get("data"))
     name = _mapping(data.get("name"))
@@ -430,39 +450,41 @@ def _parse_suggestion(item: Mapping[str, Any]) -> PartySuggestion:
     place = _mapping(address.get("data"))
     fio = _mapping(data.get("fio"))
     person = PersonName(
-        surname=_text(fio.get("surname")),
-        name=_text(fio.get("name")),
-        patronymic=_text(fio.get("patronymic")),
+        surname=_text(fio.get("surname"), _column("contract_last_name")),
+        name=_text(fio.get("name"), _column("contract_first_name")),
+        patronymic=_text(fio.get("patronymic"), _column("contract_middle_name")),
     )
     street_parts = [
-        _text(place.get("street_with_type")),
+        _text(place.get("street_with_type"), _column("address_line1")),
         _joined(place.get("house_type"), place.get("house")),
         _joined(place.get("block_type"), place.get("block")),
         _joined(place.get("flat_type"), place.get("flat")),
     ]
+    company = _column("company_name")
+    shown = _column("name")
     return PartySuggestion(
-        value=_text(item.get("value")),
-        unrestricted_value=_text(item.get("unrestricted_value")),
-        hid=_text(data.get("hid")),
-        inn=_text(data.get("inn")),
-        kpp=_text(data.get("kpp")),
-        ogrn=_text(data.get("ogrn")),
-        short_name=_text(name.get("short_with_opf")),
-        full_name=_text(name.get("full_with_opf")),
-        plain_name=_text(name.get("short")) or _text(name.get("full")),
-        management_name=_text(management.get("name")),
-        management_post=_text(management.get("post")),
-        status=_text(state.get("status")),
-        party_type=_text(data.get("type")),
+        value=_text(item.get("value"), company),
+        unrestricted_value=_text(item.get("unrestricted_value"), shown),
+        hid=_text(data.get("hid"), CODE_LENGTH),
+        inn=_identifier(data.get("inn"), "inn"),
+        kpp=_identifier(data.get("kpp"), "kpp"),
+        ogrn=_identifier(data.get("ogrn"), "ogrn"),
+        short_name=_text(name.get("short_with_opf"), company),
+        full_name=_text(name.get("full_with_opf"), shown),
+        plain_name=_text(name.get("short"), company) or _text(name.get("full"), company),
+        management_name=_text(management.get("name"), shown),
+        management_post=_text(management.get("post"), shown),
+        status=_text(state.get("status"), CODE_LENGTH),
+        party_type=_text(data.get("type"), CODE_LENGTH),
         fio=person or None,
-        branch_type=_text(data.get("branch_type")),
-        address=_text(address.get("value")),
-        street_address=", ".join(part for part in street_parts if part),
-        postal_code=_text(place.get("postal_code")),
-        country_iso_code=_text(place.get("country_iso_code")),
-        region_with_type=_text(place.get("region_with_type")),
-        city_with_type=_text(place.get("city_with_type")),
-        settlement_with_type=_text(place.get("settlement_with_type")),
+        branch_type=_text(data.get("branch_type"), CODE_LENGTH),
+        address=_text(address.get("value"), _column("address_line1")),
+        street_address=", ".join(part for part in street_parts if part)[: _column("address_line1")],
+        postal_code=_text(place.get("postal_code"), _column("postal_code")),
+        country_iso_code=_text(place.get("country_iso_code"), _column("country")),
+        region_with_type=_text(place.get("region_with_type"), _column("region")),
+        city_with_type=_text(place.get("city_with_type"), _column("city")),
+        settlement_with_type=_text(place.get("settlement_with_type"), _column("city")),
     )
 
 
@@ -470,12 +492,17 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _text(value: object) -> str:
+def _text(value: object, limit: int = CODE_LENGTH) -> str:
     if isinstance(value, str):
-        return value.strip()
+        return value.strip()[:limit].strip()
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        return str(value)[:limit]
     return ""
+
+
+def _identifier(value: object, kind: str) -> str:
+    text = _text(value, IDENTIFIER_LENGTHS[kind] + 1)
+    return text if len(text) <= IDENTIFIER_LENGTHS[kind] else ""
 
 
 def _joined(kind: object, value: object) -> str:
