@@ -13,20 +13,40 @@ root (``…/suggestions/api/4_1/rs``, as DaData's documentation writes it) or in
 full endpoint (``…/suggest/party``) is accepted as well; any other path is kept
 as a prefix, for a proxy such as ``https://proxy.example/dadata``.
 
+**Which addresses.** Every call checks the URL again (``users.outbound``):
+https, and a public address for every address the host resolves to, unless
+``DIRECTORY_ALLOW_PRIVATE_NETWORKS`` is on (development). The connection then
+goes to an address that this check returned: the name is not resolved a second
+time, so an answer that changes in between (DNS rebinding) cannot steer the
+request inside; the Host header, TLS server name and certificate check keep the
+name. Environment proxies are not used (a proxy would resolve the name itself),
+and redirects are not followed.
+
 **When the service misbehaves.** The page must stay usable when the directory
 is slow, down or answers garbage, so nothing here raises: a timeout, a
 connection error, a non-2xx answer, invalid JSON or an unexpected shape is
 logged as one warning on the ``clients.directory`` logger (naming the reseller
 and the cause, never the key) and the caller gets ``[]``.
+
+**How long.** ``DIRECTORY_TOTAL_TIMEOUT`` bounds a whole call: resolving the
+name, connecting, a retry, the headers and the body. A per-read timeout alone
+does not: a service that sends one byte every half second never lets a read
+time out. At the deadline a watchdog shuts the connection's socket, whatever
+the call is waiting for, and the answer is dropped as unavailable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
+import os
+import socket
+import sys
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,14 +55,20 @@ import requests
 import urllib3
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from clients.models import Client
 from users.models import AutofillField
+from users.outbound import OutboundTarget, outbound_target
 
 if TYPE_CHECKING:
     from rules.models import ClientType
@@ -53,9 +79,6 @@ logger = logging.getLogger("clients.directory")
 API_ROOT = "/suggestions/api/4_1/rs"
 Method = Literal["suggest", "findById"]
 
-DEFAULT_CONNECT_TIMEOUT = 0.5
-DEFAULT_READ_TIMEOUT = 0.8
-DEFAULT_CACHE_SECONDS = 300
 MAX_COUNT = 20  # DaData answers at most 20 suggestions.
 MAX_QUERY_LENGTH = 300  # DaData ignores longer queries.
 MAX_ANSWER_BYTES = 2 * 1024 * 1024  # 20 full party records are about 100 KB.
@@ -348,7 +371,7 @@ def _lookup_answer(
                 url,
             )
         try:
-            cache.set(key, items, _setting("DIRECTORY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+            cache.set(key, items, settings.DIRECTORY_CACHE_SECONDS)
         except Exception:
             logger.warning("Directory cache write failed for reseller %s", _who(reseller))
     return DirectoryAnswer([_parse_suggestion(item) for item in items])
@@ -357,30 +380,46 @@ def _lookup_answer(
 def _fetch(*, url: str, api_key: str, payload: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """The answer's usable suggestion records, as JSON-ready dicts (which is what
     the cache keeps), and how many malformed ones were left out."""
+    total = settings.DIRECTORY_TOTAL_TIMEOUT
+    deadline = time.monotonic() + total
+    connect = min(settings.DIRECTORY_CONNECT_TIMEOUT, total)
+    read = min(settings.DIRECTORY_READ_TIMEOUT, total)
+    try:
+        target = outbound_target(url, timeout=deadline - time.monotonic())
+    except ValidationError as error:
+        with translation.override("en"):
+            reason = " ".join(str(message) for message in error.messages)
+        raise DirectoryError(f"refused {url}: {reason}") from None
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if api_key:
         headers["Authorization"] = f"Token {api_key}"
-    connect = _setting("DIRECTORY_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)
-    read = _setting("DIRECTORY_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)
-    try:
-        with _session().post(
-            url,
-            data=json.dumps(payload, ensure_ascii=False).encode(),
-            headers=headers,
-            timeout=(connect, read),
-            # A redirect would turn the POST into a GET; a wrong URL should show in the log.
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            if not 200 <= response.status_code < 300:
-                raise DirectoryError(f"HTTP {response.status_code} from {url}")
-            body = _read_body(response)
-    except requests.RequestException as error:
-        if _is_timeout(error):
-            raise DirectoryError(
-                f"timed out (connect {connect} s, read {read} s) at {url}: {_one_line(error)}"
-            ) from error
-        raise DirectoryError(f"{type(error).__name__} at {url}: {_one_line(error)}") from error
+    late = DirectoryError(f"timed out: no complete answer within {total} s from {url}")
+    with _Call(target=target, deadline=deadline) as call:
+        try:
+            with _session().post(
+                url,
+                data=json.dumps(payload, ensure_ascii=False).encode(),
+                headers=headers,
+                timeout=(connect, read),
+                # A redirect would turn the POST into a GET, and lead where no
+                # check has looked; a wrong URL should show in the log.
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                if not 200 <= response.status_code < 300:
+                    raise DirectoryError(f"HTTP {response.status_code} from {url}")
+                body = _read_body(response, call=call)
+        except requests.RequestException as error:
+            if call.expired:
+                raise late from error
+            if _is_timeout(error):
+                raise DirectoryError(
+                    f"timed out (connect {connect} s, read {read} s) at {url}: {_one_line(error)}"
+                ) from error
+            raise DirectoryError(f"{type(error).__name__} at {url}: {_one_line(error)}") from error
+        if call.expired:
+            # The watchdog may have cut a body that has no length: what came is not the answer.
+            raise late
     try:
         answer = json.loads(body)
     except ValueError as error:  # also UnicodeDecodeError
@@ -398,13 +437,16 @@ def _is_timeout(error: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.TimeoutError)
 
 
-def _read_body(response: requests.Response) -> bytes:
+def _read_body(response: requests.Response, *, call: _Call) -> bytes:
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(chunk_size=64 * 1024):
         size += len(chunk)
         if size > MAX_ANSWER_BYTES:
             raise DirectoryError(f"answer larger than {MAX_ANSWER_BYTES} bytes from {response.url}")
+        if call.expired or time.monotonic() >= call.deadline:
+            call.expire()
+            return b""
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -518,11 +560,160 @@ def _session() -> requests.Session:
     session = getattr(_local, "session", None)
     if session is None:
         session = requests.Session()
-        adapter = HTTPAdapter(max_retries=RETRY)
+        # Not HTTP(S)_PROXY or .netrc from the environment: a proxy would
+        # resolve the name itself, past the address check. A CA bundle named
+        # there is still used, as requests would.
+        session.trust_env = False
+        session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        adapter = _PinnedAdapter(max_retries=RETRY)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         _local.session = session
     return session
+
+
+class _Call:
+    """One directory call in this thread: the checked target its connections
+    may reach, and the deadline its watchdog enforces.
+
+    The watchdog is a timer that, at the deadline, shuts the socket of every
+    connection the call used. A read blocked on a trickling service returns
+    at once, and urllib3 and requests fail or end the body; ``expired`` tells
+    the caller that it was the deadline."""
+
+    def __init__(self, *, target: OutboundTarget, deadline: float) -> None:
+        self.target = target
+        self.deadline = deadline
+        self.expired = False
+        self._connections: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self.expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Call:
+        _local.call = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        _local.call = None
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def watch(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            if connection not in self._connections:
+                self._connections.append(connection)
+            expired = self.expired
+        if expired:
+            _shut(connection)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection: HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is None:
+        return
+    # socket.socket's own shutdown, also for a TLS socket: it ends a read
+    # blocked in another thread, where SSLSocket.shutdown would first drop the
+    # TLS state under that read. A socket already closed has nothing to end.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _current_call(connection: HTTPConnection) -> _Call:
+    call: _Call | None = getattr(_local, "call", None)
+    host = connection.host.strip("[]").rstrip(".").lower()
+    if call is None or call.target.host != host or call.target.port != connection.port:
+        raise NewConnectionError(connection, f"no checked address for {connection.host}")
+    return call
+
+
+class _PinnedConnectionMixin:
+    """Connects to an address the call checked, never resolving the name
+    again, and puts the connection under the call's watchdog."""
+
+    pinned_address: str | None = None
+
+    def _new_conn(self) -> socket.socket:
+        call = _current_call(self)
+        call.watch(self)
+        error: Exception = NewConnectionError(self, "no address to connect to")
+        limit = self.timeout if isinstance(self.timeout, int | float) else call.remaining()
+        for address in call.target.addresses:
+            timeout = min(limit, call.remaining())
+            if timeout <= 0:
+                raise ConnectTimeoutError(self, f"Connection to {self.host} ran out of time.")
+            family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                for option in self.socket_options or ():
+                    sock.setsockopt(*option)
+                sock.settimeout(timeout)
+                sock.connect((str(address), self.port))
+            except TimeoutError:
+                sock.close()
+                error = ConnectTimeoutError(
+                    self,
+                    f"Connection to {self.host} ({address}) timed out. "
+                    f"(connect timeout={timeout:.2f})",
+                )
+            except OSError as failure:
+                sock.close()
+                error = NewConnectionError(
+                    self, f"Failed to establish a new connection to {address}: {failure}"
+                )
+            else:
+                self.pinned_address = str(address)
+                sys.audit("http.client.connect", self, self.host, self.port)
+                return sock
+        raise error
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        call = _current_call(self)
+        call.watch(self)
+        if self.sock is not None and self.pinned_address not in {
+            str(address) for address in call.target.addresses
+        }:
+            # A kept-alive connection to an address this call did not check:
+            # reconnect rather than trust an earlier call's answer.
+            self.close()
+        super().request(*args, **kwargs)
+
+
+class _PinnedHTTPConnection(_PinnedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_PinnedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
+
+
+class _PinnedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _PinnedHTTPConnectionPool,
+            "https": _PinnedHTTPSConnectionPool,
+        }
 
 
 def _cache_key(*, url: str, api_key: str, payload: Mapping[str, Any]) -> str:
@@ -530,10 +721,6 @@ def _cache_key(*, url: str, api_key: str, payload: Mapping[str, Any]) -> str:
     # key does not get answers that another reseller's valid key paid for.
     material = json.dumps([url, api_key, payload], ensure_ascii=False, sort_keys=True)
     return "directory:" + hashlib.sha256(material.encode()).hexdigest()
-
-
-def _setting(name: str, default: float) -> float:
-    return getattr(settings, name, default)
 
 
 def _who(reseller: Reseller) -> str:
