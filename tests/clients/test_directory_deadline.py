@@ -2,7 +2,7 @@
 
 The servers here are real, on loopback: they read the request and then send
 their answer one byte every 0.2 s, which no per-read timeout ever catches.
-The whole answer would take about 30 s; the call must give up at its deadline
+The whole answer would take about 45 s; the call must give up at its deadline
 (DIRECTORY_TOTAL_TIMEOUT) and report the directory as unavailable.
 """
 
@@ -96,7 +96,7 @@ def http_answer(body: bytes, *, content_length: bool = True) -> bytes:
     return head + b"\r\n" + body
 
 
-# A valid answer with no suggestions, padded so that it takes 30 s to trickle.
+# A valid answer with no suggestions, padded so that it takes about 45 s to trickle.
 BODY = json.dumps({"suggestions": [], "padding": "x" * 120}).encode()
 
 
@@ -164,7 +164,7 @@ def test_a_trickling_directory_is_dropped_at_the_deadline(
     assert result.available is False
     assert result.suggestions == []
     # A functional bound, not a speed target: without a total deadline the
-    # call lasts as long as the trickle (about 30 s); with one it ends near
+    # call lasts as long as the trickle (about 45 s); with one it ends near
     # 1.5 s. 10 s leaves room for a busy machine.
     assert elapsed < 10
     assert server.connections == 1  # nothing retried after the deadline
@@ -263,5 +263,5 @@ def test_over_tls_a_trickle_is_dropped_and_a_whole_answer_used(
 
     assert whole.available is True  # the certificate matched "localhost"
     assert trickled.available is False
-    assert elapsed < 10  # the trickle would take about 30 s (see above)
+    assert elapsed < 10  # the trickle would take about 45 s (see above)
     assert f"no complete answer within {deadline} s" in directory_warnings(caplog)[-1]
