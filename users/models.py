@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from django_countries import countries
 from django_countries.fields import CountryField
 
+from users.outbound import validate_autofill_url
 from users.validators import validate_email_local_part_ascii, validate_phone
 
 
@@ -174,7 +175,15 @@ class Reseller(models.Model):
     )
     # Autofill from the organization directory (DaData-compatible API).
     autofill_enabled = models.BooleanField(_("autofill service on"), default=False)
-    autofill_url = models.URLField(_("autofill service URL"), blank=True)
+    autofill_url = models.URLField(
+        _("autofill service URL"),
+        blank=True,
+        validators=[validate_autofill_url],
+        help_text=_(
+            "https:// and a public address: the server sends the API key there "
+            "(see DIRECTORY_ALLOW_PRIVATE_NETWORKS for a local stand-in)."
+        ),
+    )
     autofill_api_key = models.CharField(_("autofill service API key"), max_length=200, blank=True)
     autofill_fields = models.JSONField(
         _("fields filled by autofill"),
