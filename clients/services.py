@@ -41,7 +41,7 @@ from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import AccountValidationSettings, ClientType
 from users.models import Manager, ManagerStatus, Reseller, User
-from users.selectors import user_list_reachable, user_may_own_clients
+from users.selectors import user_may_own_clients
 from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 # --- Recording a change ------------------------------------------------------------
@@ -435,7 +435,7 @@ def _check_owner(
         return _check_new_owner(errors, owner, reseller=reseller)
     user = None
     if isinstance(owner, ExistingOwner) and 0 < owner.user_id <= _MAX_ID:
-        user = user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
+        user = selectors.user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
     if user is None:
         errors.add("owner.user", _("Select a user of your reseller's clients."))
     elif not user_may_own_clients(user=user):
