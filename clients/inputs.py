@@ -13,8 +13,16 @@ existing owner is ``owner.user``, as on the page.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.db import models
+
 from rules.models import ClientType, ServiceRule
 from users.models import Manager
+
+
+def column_length(model: type[models.Model], field: str) -> int:
+    """The longest text an input may hold: its column's length, the one limit
+    the form (``maxlength``), the service and the API share."""
+    return model._meta.get_field(field).max_length
 
 
 @dataclass(frozen=True, kw_only=True)

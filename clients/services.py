@@ -6,10 +6,10 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,7 @@ from clients.inputs import (
     ExistingOwner,
     NewOwner,
     Owner,
+    column_length,
 )
 from clients.models import (
     AccessLevel,
@@ -41,7 +42,7 @@ from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import AccountValidationSettings, ClientType
 from users.models import Manager, ManagerStatus, Reseller, User
-from users.selectors import user_list_reachable, user_may_own_clients
+from users.selectors import user_may_own_clients
 from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 # --- Recording a change ------------------------------------------------------------
@@ -263,11 +264,6 @@ def _checked_sections(
     )
 
 
-def _column_length(model: type[models.Model], field: str) -> int:
-    """The maximum length of a text column: the one limit for every entrance."""
-    return model._meta.get_field(field).max_length
-
-
 def _check_actor_may_create(errors: _Errors, *, actor: Manager, reseller: Reseller) -> None:
     if actor.status != ManagerStatus.ACTIVE:
         errors.add(
@@ -343,7 +339,7 @@ def _check_company_name(
         key,
         validation.clean_text,
         info.company_name,
-        max_length=_column_length(Client, "company_name"),
+        max_length=column_length(Client, "company_name"),
         required=True,
     )
     for problem in validation.company_name_errors(name, settings=settings) if name else []:
@@ -398,7 +394,7 @@ def _check_contacts(
             f"contacts.{name}",
             validation.clean_text,
             getattr(contacts, name),
-            max_length=_column_length(Client, name),
+            max_length=column_length(Client, name),
             required=required,
         )
         for name, required in _CONTACT_TEXTS.items()
@@ -407,7 +403,7 @@ def _check_contacts(
         "contacts.email",
         validation.clean_email,
         contacts.email,
-        max_length=_column_length(Client, "email"),
+        max_length=column_length(Client, "email"),
         required=True,
     )
     if contacts.country not in {code for code, _name in reseller.country_choices()}:
@@ -447,7 +443,7 @@ def _check_contract_person(errors: _Errors, person: ContractPerson | None) -> Co
             f"contract_person.{name}",
             clean,
             getattr(person, name),
-            max_length=_column_length(Client, f"contract_{name}"),
+            max_length=column_length(Client, f"contract_{name}"),
             required=required,
         )
         return value or ""
@@ -481,7 +477,7 @@ def _check_owner(
         return _check_new_owner(errors, owner, reseller=reseller)
     user = None
     if isinstance(owner, ExistingOwner) and 0 < owner.user_id <= _MAX_ID:
-        user = user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
+        user = selectors.user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
     if user is None:
         errors.add(
             "owner.user",
@@ -514,7 +510,7 @@ def _check_new_owner(errors: _Errors, owner: NewOwner, *, reseller: Reseller) ->
             f"owner.new_{name}",
             validation.clean_text,
             getattr(owner, name),
-            max_length=_column_length(User, name),
+            max_length=column_length(User, name),
             required=required,
         )
         return value or ""
@@ -523,7 +519,7 @@ def _check_new_owner(errors: _Errors, owner: NewOwner, *, reseller: Reseller) ->
         "owner.new_email",
         validation.clean_email,
         owner.email,
-        max_length=_column_length(User, "email"),
+        max_length=column_length(User, "email"),
         required=True,
     )
     if email:
@@ -605,18 +601,10 @@ def _new_client(
         postpay_decided_at=now if decided else None,
         postpay_decided_by=actor.user if decided else None,
         status=ClientStatus.ACTIVE,
-        country=contacts.country,
-        region=contacts.region,
-        city=contacts.city,
-        postal_code=contacts.postal_code,
-        address_line1=contacts.address_line1,
-        address_line2=contacts.address_line2,
-        phone=contacts.phone,
-        email=contacts.email,
-        contract_first_name=person.first_name,
-        contract_middle_name=person.middle_name,
-        contract_last_name=person.last_name,
-        contract_email=person.email,
+        # The contacts' fields are the client's columns; the contract person's
+        # are its contract_* columns.
+        **asdict(contacts),
+        **{f"contract_{name}": value for name, value in asdict(person).items()},
         terms_status=terms_status,
         terms_accepted_at=now if terms_status == TermsStatus.ACCEPTED else None,
         terms_accepted_by=actor if terms_status == TermsStatus.ACCEPTED else None,
@@ -637,7 +625,7 @@ def _display_name(client_type: ClientType, company_name: str, person: ContractPe
         # A pattern of only %primary_name on a type without one: fall back to
         # the contract person rather than a nameless client.
         name = " ".join(part for part in (person.last_name, person.first_name) if part)
-    return name[: _column_length(Client, "name")]
+    return name[: column_length(Client, "name")]
 
 
 def _client_write(

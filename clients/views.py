@@ -23,11 +23,11 @@ from clients.forms.actions import ClientPostpayForm, ClientStatusForm
 from clients.forms.list import ClientListForm
 from clients.forms.page import ClientCreatePage, page_action
 from clients.models import Client, ClientStatus, PostpayPermission
+from clients.selectors import owner_search
 from notifications.selectors import delivery_list_for_client
 from rules import selectors as rules_selectors
 from users import roles
 from users.access import manager_permission_required, manager_required
-from users.selectors import owner_search
 
 # The list's columns in screen order: (sort key, label). The postpay column is
 # shown only while the reseller decides postpay by hand, the reseller column
@@ -298,7 +298,7 @@ def client_create_type(request: HttpRequest) -> HttpResponse:
 def client_owner_search(request: HttpRequest) -> HttpResponse:
     """htmx: the users the manager may make the owner, matching the query by
     name or email (at least three characters, at most twenty users; see
-    users.selectors.owner_search)."""
+    clients.selectors.owner_search)."""
     query = request.GET.get("owner-query", request.GET.get("q", "")).replace("\x00", "")
     users = owner_search(reseller=request.manager.reseller, query=query)
     return render(

@@ -11,6 +11,7 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils.functional import cached_property
 
+from clients.contract_copy import CONTRACT_PERSON_TO_NEW_OWNER
 from clients.directory import directory_enabled
 from clients.forms.attributes import AttributesForm
 from clients.forms.sections import (
@@ -23,10 +24,10 @@ from clients.forms.sections import (
     SectionForm,
     parse_id,
 )
+from clients.selectors import owner_search, user_list_reachable
 from rules import selectors as rules_selectors
 from rules.models import ClientType
 from users.models import Manager, User
-from users.selectors import owner_search, user_list_reachable
 
 # The page's helper buttons: each re-renders the page with what was typed.
 ACTION_APPLY_TYPE = "_apply_type"
@@ -155,13 +156,9 @@ class ClientCreatePage:
             owner.update(mode=OwnerMode.EXISTING, user=data.get(ACTION_SELECT_USER, ""), pick="")
         elif action == ACTION_COPY_CONTRACT:
             contract = initial["contract_person"]
-            owner.update(
-                mode=OwnerMode.NEW,
-                new_first_name=contract.get("first_name", ""),
-                new_last_name=contract.get("last_name", ""),
-                new_middle_name=contract.get("middle_name", ""),
-                new_email=contract.get("email", ""),
-            )
+            owner["mode"] = OwnerMode.NEW
+            for source, target in CONTRACT_PERSON_TO_NEW_OWNER.items():
+                owner[target] = contract.get(source, "")
         if owner.get("pick"):
             owner["user"], owner["pick"] = owner["pick"], ""
         page = cls(manager=manager, initial=initial, token=typed.token)

@@ -11,7 +11,6 @@ required marks the page shows) and builds its section's input
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Layout
 from django import forms
-from django.db import models
 from django.template.context import Context
 from django.template.loader import get_template
 from django.urls import reverse
@@ -28,6 +27,7 @@ from clients.inputs import (
     ExistingOwner,
     NewOwner,
     Owner,
+    column_length,
 )
 from clients.models import Client, PostpayPermission
 from rules import selectors as rules_selectors
@@ -48,11 +48,6 @@ class Include:
         template = get_template(self.template_name).template
         with context.push(form=form, **self.values):
             return template.render(context)
-
-
-def column_length(model: type[models.Model], field: str) -> int:
-    """The length of the column a field fills: the input's maxlength."""
-    return model._meta.get_field(field).max_length
 
 
 def parse_id(value: object) -> int | None:
