@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from clients.inputs import column_length
 from clients.models import Client
 from users.models import User
 
@@ -16,15 +17,15 @@ from users.models import User
 class ApiField:
     api: str  # the attribute's path in data.attributes ("owner.email")
     target: str  # the "section.field" of client_create's errors
-    column: models.Field | None = None  # the column whose length it shares
+    column: tuple[type[models.Model], str] | None = None  # the column whose length it shares
 
     @property
     def pointer(self) -> str:
         return "/data/attributes/" + self.api.replace(".", "/")
 
 
-def _column(model: type[models.Model], name: str) -> models.Field:
-    return model._meta.get_field(name)
+def _column(model: type[models.Model], name: str) -> tuple[type[models.Model], str]:
+    return model, name
 
 
 API_FIELDS: tuple[ApiField, ...] = (
@@ -63,8 +64,10 @@ OWNER_NAMES = frozenset(
 
 
 def max_length_of(api: str) -> int | None:
+    """The attribute's longest value, the page's and the service's limit
+    (``clients.inputs.column_length``), for the OpenAPI document."""
     column = BY_API[api].column
-    return column.max_length if column is not None else None
+    return column_length(*column) if column is not None else None
 
 
 def pointer_for(target: str, *, attribute_positions: dict[str, int]) -> str:
