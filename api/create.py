@@ -15,6 +15,14 @@ from django.utils.translation import gettext as _
 from api.fields import ATTRIBUTE_NAMES, BY_API, OWNER_NAMES, pointer_for
 from api.jsonapi import ApiError, ErrorObject
 from api.selectors import manager_by_key
+from clients.inputs import (
+    Agreements,
+    ClientInfo,
+    Contacts,
+    ContractPerson,
+    ExistingOwner,
+    NewOwner,
+)
 from clients.models import PostpayPermission
 from rules.models import ClientType, ServiceRule
 from users import roles
@@ -259,15 +267,6 @@ def resolve(
     performed" unless the role may decide it and the body says so; the
     contract person as the new owner when none is given). Returns the
     sections for ``client_create``."""
-    from clients.inputs import (
-        Agreements,
-        ClientInfo,
-        Contacts,
-        ContractPerson,
-        ExistingOwner,
-        NewOwner,
-    )
-
     values = request.values
     errors: list[ErrorObject] = []
     warnings: list[dict] = []
