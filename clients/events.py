@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from clients.models import ClientStatus, EventType, PostpayPermission
+from clients.models import AccessLevel, ClientStatus, EventType, PostpayPermission
 
 
 def choice_label(choices: type, key: str) -> str:
@@ -32,6 +32,12 @@ def _created(data: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _terms_accepted(data: Mapping[str, Any]) -> tuple[str, str]:
+    if "owner" in data:
+        return (
+            gettext("Terms and conditions accepted"),
+            gettext("The owner %(owner)s accepted the terms and conditions.")
+            % {"owner": data["owner"]},
+        )
     return (
         gettext("Terms and conditions accepted"),
         gettext("The manager %(manager)s accepted the terms and conditions on the client's behalf.")
@@ -61,11 +67,70 @@ def _postpay_decided(data: Mapping[str, Any]) -> tuple[str, str]:
     )
 
 
+def _nobody(name: str | None) -> str:
+    return name or gettext("nobody")
+
+
+def _manager_changed(data: Mapping[str, Any]) -> tuple[str, str]:
+    return (
+        gettext("Manager changed: %(old)s → %(new)s")
+        % {"old": _nobody(data["old_manager"]), "new": _nobody(data["new_manager"])},
+        gettext("Changed by %(actor)s.") % {"actor": data["actor"]},
+    )
+
+
+def _user_added(data: Mapping[str, Any]) -> tuple[str, str]:
+    labels = {"user": data["user"], "level": choice_label(AccessLevel, data["level"])}
+    return (
+        gettext("User added: %(user)s (%(level)s)") % labels,
+        (
+            gettext("Invited as a new user by %(actor)s.")
+            if data.get("invited")
+            else gettext("Added by %(actor)s.")
+        )
+        % {"actor": data["actor"]},
+    )
+
+
+def _user_level_changed(data: Mapping[str, Any]) -> tuple[str, str]:
+    return (
+        gettext("Access level of %(user)s: %(old)s → %(new)s")
+        % {
+            "user": data["user"],
+            "old": choice_label(AccessLevel, data["old_level"]),
+            "new": choice_label(AccessLevel, data["new_level"]),
+        },
+        gettext("Changed by %(actor)s.") % {"actor": data["actor"]},
+    )
+
+
+def _user_removed(data: Mapping[str, Any]) -> tuple[str, str]:
+    return (
+        gettext("User removed: %(user)s (%(level)s)")
+        % {"user": data["user"], "level": choice_label(AccessLevel, data["level"])},
+        gettext("Removed by %(actor)s.") % {"actor": data["actor"]},
+    )
+
+
+def _ownership_transferred(data: Mapping[str, Any]) -> tuple[str, str]:
+    return (
+        gettext("Ownership transferred: %(old)s → %(new)s")
+        % {"old": _nobody(data["old_owner"]), "new": data["new_owner"]},
+        gettext("Transferred by %(actor)s; the previous owner is now an Admin.")
+        % {"actor": data["actor"]},
+    )
+
+
 WORDING: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
     EventType.CLIENT_CREATED: _created,
     EventType.TERMS_ACCEPTED: _terms_accepted,
     EventType.STATUS_CHANGED: _status_changed,
     EventType.POSTPAY_DECIDED: _postpay_decided,
+    EventType.MANAGER_CHANGED: _manager_changed,
+    EventType.USER_ADDED: _user_added,
+    EventType.USER_LEVEL_CHANGED: _user_level_changed,
+    EventType.USER_REMOVED: _user_removed,
+    EventType.OWNERSHIP_TRANSFERRED: _ownership_transferred,
 }
 
 

@@ -37,9 +37,11 @@ from clients.models import (
     ClientEvent,
     ClientStatus,
     PostpayPermission,
+    TermsStatus,
 )
 from rules.models import AttributeValueType, ClientType, ServiceRule
-from users.models import Manager, Reseller, full_name
+from users.models import Manager, Reseller, User, full_name
+from users.selectors import owner_search
 
 
 def client_queryset_for_manager(*, manager: Manager) -> QuerySet[Client]:
@@ -615,6 +617,7 @@ def client_get(*, manager: Manager, client_id: int) -> Client:
                 "manager__user",
                 "reseller",
                 "terms_accepted_by__user",
+                "terms_accepted_by_owner",
                 "postpay_decided_by",
                 "created_by",
             )
@@ -700,3 +703,59 @@ def client_created_from_page(*, manager: Manager, token: uuid.UUID) -> Client | 
     """The client an Add client page with this one-time token already made,
     among those the manager may see."""
     return client_queryset_for_manager(manager=manager).filter(creation_token=token).first()
+
+
+def client_list_awaiting_owner_terms(*, user: User) -> list[Client]:
+    """The clients this user owns whose terms wait for the owner to accept
+    them (not deleted), with their resellers, for the password-setup page."""
+    return list(
+        Client.objects.filter(
+            accesses__user=user,
+            accesses__level=AccessLevel.OWNER,
+            terms_status=TermsStatus.PENDING,
+        )
+        .exclude(status=ClientStatus.DELETED)
+        .select_related("reseller")
+        .order_by("pk")
+    )
+
+
+def client_access_for_user(*, client: Client, user_id: int) -> ClientAccess | None:
+    """The user's access to the client, with the user, or None."""
+    return (
+        ClientAccess.objects.select_related("user").filter(client=client, user_id=user_id).first()
+    )
+
+
+def client_owner_access(*, client: Client) -> ClientAccess | None:
+    return (
+        ClientAccess.objects.select_related("user")
+        .filter(client=client, level=AccessLevel.OWNER)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class UserCandidate:
+    """A user found by the Add a user page's search, and their level in the
+    client when they have access already (then they cannot be chosen)."""
+
+    user: User
+    level_label: str | None
+
+
+def client_user_candidates(*, manager: Manager, client: Client, query: str) -> list[UserCandidate]:
+    """The users the manager may give access to the client whose name or
+    email matches the query: the owner picker's search
+    (``users.selectors.owner_search``: reachable, no panel people, at least
+    three characters, at most twenty), each with their level in this client
+    when they have one."""
+    users = owner_search(reseller=manager.reseller, query=query)
+    levels = dict(
+        ClientAccess.objects.filter(client=client, user__in=users).values_list("user_id", "level")
+    )
+    labels = dict(AccessLevel.choices)
+    return [
+        UserCandidate(user=user, level_label=labels[levels[user.pk]] if user.pk in levels else None)
+        for user in users
+    ]

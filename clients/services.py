@@ -1,12 +1,13 @@
 """Writes about clients: every change of a client happens here, in one
 transaction, with its event-log entry and its notification."""
 
+import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import validate_email
+from django.core.validators import MaxLengthValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +24,7 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
-from notifications.services import notify
+from notifications.services import notify, owner_password_set
 from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import ClientType, ServiceRule
@@ -580,3 +581,585 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
     client.postpay_decided_at = locked.postpay_decided_at
     client.postpay_decided_by = locked.postpay_decided_by
     return locked
+
+
+# --- After creation: manager, users and access levels, the owner's terms ---------
+
+# The levels a manager gives or changes by hand; the Owner changes only by a
+# transfer (client_ownership_transfer), so that there is always exactly one.
+ASSIGNABLE_LEVELS = (AccessLevel.ADMIN, AccessLevel.FINANCE_MANAGER, AccessLevel.USER)
+
+
+def _name(user: User | None) -> str | None:
+    """How the event log names a person: the full name, else the email."""
+    return (user.get_full_name() or user.email) if user is not None else None
+
+
+def _log_action(
+    *,
+    client: Client,
+    event_type: str,
+    data: dict,
+    actor: User | None,
+    visible_to_client: bool,
+    recipients: Sequence[User] | None = None,
+    created_at: dt.datetime | None = None,
+) -> ClientEvent:
+    """Write one event-log entry and, for an entry the client may see, queue
+    its notification (the reseller's event handler decides whether one goes
+    out; ``recipients`` default to the owner) in the caller's transaction. An
+    entry hidden from the client is never announced to the client."""
+    entry = _event(
+        event_type=event_type,
+        data=data,
+        client=client,
+        actor=actor,
+        visible_to_client=visible_to_client,
+        created_at=created_at or timezone.now(),
+    )
+    entry.save()
+    if visible_to_client:
+        notify(event=event_type, client=client, actor=actor, recipients=recipients, log_entry=entry)
+    return entry
+
+
+def _mark_changed(client: Client, *, actor: Manager, now: dt.datetime) -> list[str]:
+    """Count a change of what the Edit client page shows (its stale-data check
+    compares this version); returns the fields to save."""
+    client.version += 1
+    client.updated_at = now
+    client.updated_by = actor.user
+    return ["version", "updated_at", "updated_by"]
+
+
+def manager_problem(*, manager: Manager | None, reseller_id: int) -> str | None:
+    """Why this manager cannot be the client's responsible manager, or None:
+    only an active manager of the client's own reseller (or nobody) can."""
+    if manager is None:
+        return None
+    if manager.reseller_id != reseller_id:
+        return _("Select a manager of your reseller.")
+    if manager.status != ManagerStatus.ACTIVE:
+        return _("Select an active manager.")
+    return None
+
+
+def _apply_manager(
+    client: Client, *, manager: Manager | None, actor: Manager, now: dt.datetime
+) -> None:
+    old = client.manager
+    client.manager = manager
+    _log_action(
+        client=client,
+        event_type=EventType.MANAGER_CHANGED,
+        data={
+            "old_manager_id": old.pk if old else None,
+            "old_manager": str(old) if old else None,
+            "new_manager_id": manager.pk if manager else None,
+            "new_manager": str(manager) if manager else None,
+            "actor": _name(actor.user),
+        },
+        actor=actor.user,
+        visible_to_client=True,
+        created_at=now,
+    )
+
+
+def client_set_manager(*, actor: Manager, client: Client, manager: Manager | None) -> Client:
+    """Give the client another responsible manager, an active one of the
+    client's reseller, or none; logged (visible to the client) and announced
+    as ``client.manager_changed``, in one transaction under the client's row
+    lock. Setting the manager the client already has changes and logs
+    nothing (a repeated submit). Returns the client as saved."""
+    _check_actor(actor=actor, client=client)
+    with transaction.atomic():
+        locked = _lock_client(client)
+        problem = manager_problem(manager=manager, reseller_id=locked.reseller_id)
+        if problem is not None:
+            raise ValidationError({"manager": [ValidationError(problem, code="invalid_manager")]})
+        if locked.manager_id != (manager.pk if manager else None):
+            now = timezone.now()
+            locked.manager = (
+                Manager.objects.select_related("user").get(pk=locked.manager_id)
+                if locked.manager_id
+                else None
+            )
+            _apply_manager(locked, manager=manager, actor=actor, now=now)
+            locked.save(update_fields=["manager", *_mark_changed(locked, actor=actor, now=now)])
+    client.manager = locked.manager
+    client.version = locked.version
+    return locked
+
+
+def _client_user_problem(*, actor: Manager, user: User) -> ValidationError | None:
+    """Why the actor may not give this existing user access to a client: the
+    same reach and the same exclusion of the panel's own people as an owner
+    (users.selectors.user_may_own_clients)."""
+    if not user_list_reachable(reseller=actor.reseller).filter(pk=user.pk).exists():
+        return ValidationError(_("Select a user of your reseller's clients."), code="unreachable")
+    if not user_may_own_clients(user=user):
+        return ValidationError(
+            _(
+                "Staff, administrators and panel managers cannot be a client's users: "
+                "select another user or invite a new one."
+            ),
+            code="panel_person",
+        )
+    return None
+
+
+def _level_problem(level: str) -> ValidationError | None:
+    if level in ASSIGNABLE_LEVELS:
+        return None
+    if level == AccessLevel.OWNER:
+        return ValidationError(
+            _("The owner changes only by a transfer of ownership."), code="owner_level"
+        )
+    return ValidationError(_("Choose Admin, Finance manager or User."), code="invalid_level")
+
+
+def _grant(
+    *, client: Client, user: User, level: str, actor: Manager, invited: bool
+) -> ClientAccess:
+    now = timezone.now()
+    access = ClientAccess.objects.create(client=client, user=user, level=level, created_at=now)
+    _log_action(
+        client=client,
+        event_type=EventType.USER_ADDED,
+        data={
+            "user_id": user.pk,
+            "user": _name(user),
+            "level": level,
+            "invited": invited,
+            "actor": _name(actor.user),
+        },
+        actor=actor.user,
+        visible_to_client=True,
+        recipients=[user],
+        created_at=now,
+    )
+    return access
+
+
+def _already_has_access(access: ClientAccess, *, field: str) -> ValidationError:
+    return ValidationError(
+        {
+            field: [
+                ValidationError(
+                    _(
+                        "%(user)s already has access to this client as %(level)s; "
+                        "change the level in the list of users instead."
+                    ),
+                    code="has_access",
+                    params={"user": _name(access.user), "level": access.get_level_display()},
+                )
+            ]
+        }
+    )
+
+
+def client_access_add(
+    *, actor: Manager, client: Client, user: User, level: str
+) -> tuple[ClientAccess, bool]:
+    """Give an existing user access to the client at a level (Admin, Finance
+    manager or User). The user must be one the actor reaches, as for the
+    owner picker, and no staff, administrator or panel manager. Logged
+    (visible to the client) and announced as ``client.user_added`` to the
+    user. Returns the access and whether it was made: a repeated submit
+    finds the same access at the same level and adds nothing; another level
+    is an error that points to changing the level."""
+    _check_actor(actor=actor, client=client)
+    problem = _level_problem(level)
+    if problem is not None:
+        raise ValidationError({"level": [problem]})
+    problem = _client_user_problem(actor=actor, user=user)
+    if problem is not None:
+        raise ValidationError({"user": [problem]})
+    with transaction.atomic():
+        locked = _lock_client(client)
+        existing = ClientAccess.objects.select_related("user").filter(client=locked, user=user)
+        existing = existing.first()
+        if existing is not None:
+            if existing.level == level:
+                return existing, False
+            raise _already_has_access(existing, field="user")
+        return _grant(client=locked, user=user, level=level, actor=actor, invited=False), True
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewUser:
+    """A person to invite as a client's user: created without a password,
+    which they set through the link of the ``client.user_added`` email."""
+
+    first_name: str
+    last_name: str
+    email: str
+    middle_name: str = ""
+
+
+def client_user_invite(
+    *, actor: Manager, client: Client, new_user: NewUser, level: str
+) -> tuple[ClientAccess, bool]:
+    """Create a new user and give them access to the client at a level, in
+    one transaction; the ``client.user_added`` email to them carries the
+    password-setup link, as a new owner's does. The name and email are
+    checked as a new owner's are (required, the email valid with an ASCII
+    local part, nobody's yet in any letter case). Returns the access and
+    whether it was made: a repeated submit of the same invitation finds the
+    user it made, with this access, and makes nothing."""
+    _check_actor(actor=actor, client=client)
+    errors: dict[str, list[ValidationError]] = {}
+
+    def fail(field: str, error: ValidationError | str) -> None:
+        errors.setdefault(field, []).append(
+            error if isinstance(error, ValidationError) else ValidationError(error)
+        )
+
+    problem = _level_problem(level)
+    if problem is not None:
+        fail("level", problem)
+    new_user = NewUser(
+        first_name=new_user.first_name.strip(),
+        middle_name=new_user.middle_name.strip(),
+        last_name=new_user.last_name.strip(),
+        email=User.objects.normalize_email(new_user.email.strip()),
+    )
+    for field in ("first_name", "last_name", "email"):
+        if not getattr(new_user, field):
+            fail(f"new_user.{field}", REQUIRED)
+    for field in ("first_name", "middle_name", "last_name", "email"):
+        # The column's own limit, with Django's message.
+        _collect(
+            fail,
+            f"new_user.{field}",
+            MaxLengthValidator(User._meta.get_field(field).max_length),
+            getattr(new_user, field),
+        )
+    if new_user.email and "new_user.email" not in errors:
+        try:
+            validate_email(new_user.email)
+            validate_email_local_part_ascii(new_user.email)
+        except ValidationError as error:
+            fail("new_user.email", error)
+        else:
+            # With other errors, reported in the same round; otherwise checked
+            # under the lock below, where a repeated submit is recognised.
+            existing = User.objects.filter(email__iexact=new_user.email).first() if errors else None
+            if existing is not None:
+                fail("new_user.email", _user_email_taken(actor, existing))
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            locked = _lock_client(client)
+            existing = User.objects.filter(email__iexact=new_user.email).first()
+            if existing is not None:
+                access = (
+                    ClientAccess.objects.select_related("user")
+                    .filter(client=locked, user=existing)
+                    .first()
+                )
+                if access is not None and access.level == level:
+                    return access, False
+                if access is not None:
+                    raise _already_has_access(access, field="new_user.email")
+                raise ValidationError({"new_user.email": [_user_email_taken(actor, existing)]})
+            user = User.objects.create_user(
+                email=new_user.email,
+                password=None,
+                first_name=new_user.first_name,
+                middle_name=new_user.middle_name,
+                last_name=new_user.last_name,
+            )
+            return _grant(client=locked, user=user, level=level, actor=actor, invited=True), True
+    except IntegrityError:
+        # The same email made a user elsewhere at this moment.
+        existing = User.objects.filter(email__iexact=new_user.email).first()
+        if existing is None:
+            raise
+        raise ValidationError({"new_user.email": [_user_email_taken(actor, existing)]}) from None
+
+
+def _user_email_taken(actor: Manager, existing: User) -> ValidationError:
+    """A new user's email that is someone's already: offer that user when the
+    actor reaches them, name nobody otherwise."""
+    if _client_user_problem(actor=actor, user=existing) is None:
+        return ValidationError(
+            _("%(user)s already has this email: add this user as an existing user instead."),
+            code="email_taken",
+            params={"user": str(existing), "user_id": existing.pk},
+        )
+    return ValidationError(
+        _(
+            "A user with this email already exists but is not one of your clients' users; "
+            "use another email or ask an administrator."
+        ),
+        code="email_taken",
+        params={"user_id": None},
+    )
+
+
+def _locked_access(client: Client, user: User) -> ClientAccess | None:
+    return (
+        ClientAccess.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(client=client, user=user)
+        .first()
+    )
+
+
+def _no_access(user: User) -> ValidationError:
+    return ValidationError(
+        {
+            "user": [
+                ValidationError(
+                    _("%(user)s has no access to this client."),
+                    code="no_access",
+                    params={"user": _name(user)},
+                )
+            ]
+        }
+    )
+
+
+def client_access_set_level(
+    *, actor: Manager, client: Client, user: User, level: str
+) -> tuple[ClientAccess, bool]:
+    """Change a user's access level among Admin, Finance manager and User,
+    logged (visible to the client) and announced as
+    ``client.user_level_changed`` to the user. The owner's level does not
+    change here: ownership moves only by ``client_ownership_transfer``.
+    Returns the access and whether it changed (a repeated submit does not)."""
+    _check_actor(actor=actor, client=client)
+    problem = _level_problem(level)
+    if problem is not None:
+        raise ValidationError({"level": [problem]})
+    with transaction.atomic():
+        locked = _lock_client(client)
+        access = _locked_access(locked, user)
+        if access is None:
+            raise _no_access(user)
+        if access.level == AccessLevel.OWNER:
+            raise ValidationError(
+                {
+                    "level": [
+                        ValidationError(
+                            _(
+                                "The owner's level cannot be changed: transfer the ownership "
+                                "to another user first."
+                            ),
+                            code="owner_level",
+                        )
+                    ]
+                }
+            )
+        if access.level == level:
+            return access, False
+        old_level = access.level
+        access.level = level
+        access.save(update_fields=["level"])
+        _log_action(
+            client=locked,
+            event_type=EventType.USER_LEVEL_CHANGED,
+            data={
+                "user_id": user.pk,
+                "user": _name(access.user),
+                "old_level": old_level,
+                "new_level": level,
+                "actor": _name(actor.user),
+            },
+            actor=actor.user,
+            visible_to_client=True,
+            recipients=[access.user],
+        )
+    return access, True
+
+
+def client_access_remove(*, actor: Manager, client: Client, user: User) -> bool:
+    """Take a user's access to the client away (the user stays), logged
+    (visible to the client) and announced as ``client.user_removed`` to the
+    user. The owner cannot be removed: transfer the ownership first. Returns
+    whether an access was removed; a repeated submit finds none and does
+    nothing."""
+    _check_actor(actor=actor, client=client)
+    with transaction.atomic():
+        locked = _lock_client(client)
+        access = _locked_access(locked, user)
+        if access is None:
+            return False
+        if access.level == AccessLevel.OWNER:
+            raise ValidationError(
+                {
+                    "user": [
+                        ValidationError(
+                            _(
+                                "The owner cannot be removed: transfer the ownership to "
+                                "another user first."
+                            ),
+                            code="owner_removal",
+                        )
+                    ]
+                }
+            )
+        level = access.level
+        access.delete()
+        _log_action(
+            client=locked,
+            event_type=EventType.USER_REMOVED,
+            data={
+                "user_id": user.pk,
+                "user": _name(user),
+                "level": level,
+                "actor": _name(actor.user),
+            },
+            actor=actor.user,
+            visible_to_client=True,
+            recipients=[user],
+        )
+    return True
+
+
+def client_ownership_transfer(*, actor: Manager, client: Client, user: User) -> bool:
+    """Make another user of the client its owner in one step: the old owner
+    becomes an Admin. Logged (visible to the client) and announced as
+    ``client.ownership_transferred`` to both. The client's row is locked
+    first, so transfers at the same moment happen one after the other on
+    fresh data and the database's one-owner index always holds. The new
+    owner must already be a user of the client, active, and no panel
+    person. Returns whether the owner changed: transferring to the owner
+    changes nothing (a repeated submit)."""
+    _check_actor(actor=actor, client=client)
+    with transaction.atomic():
+        locked = _lock_client(client)
+        accesses = list(
+            ClientAccess.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(client=locked)
+        )
+        target = next((access for access in accesses if access.user_id == user.pk), None)
+        if target is None:
+            raise ValidationError(
+                {
+                    "user": [
+                        ValidationError(
+                            _("%(user)s is not a user of this client: add them first."),
+                            code="no_access",
+                            params={"user": _name(user)},
+                        )
+                    ]
+                }
+            )
+        if target.level == AccessLevel.OWNER:
+            return False
+        if not target.user.is_active or not user_may_own_clients(user=target.user):
+            raise ValidationError(
+                {
+                    "user": [
+                        ValidationError(
+                            _("%(user)s cannot own a client."),
+                            code="cannot_own",
+                            params={"user": _name(target.user)},
+                        )
+                    ]
+                }
+            )
+        old = next((access for access in accesses if access.level == AccessLevel.OWNER), None)
+        # The old owner steps down first: the one-owner index is checked per row.
+        if old is not None:
+            old.level = AccessLevel.ADMIN
+            old.save(update_fields=["level"])
+        old_level = target.level
+        target.level = AccessLevel.OWNER
+        target.save(update_fields=["level"])
+        _log_action(
+            client=locked,
+            event_type=EventType.OWNERSHIP_TRANSFERRED,
+            data={
+                "old_owner_id": old.user_id if old else None,
+                "old_owner": _name(old.user) if old else None,
+                "new_owner_id": target.user_id,
+                "new_owner": _name(target.user),
+                "new_owner_old_level": old_level,
+                "actor": _name(actor.user),
+            },
+            actor=actor.user,
+            visible_to_client=True,
+            recipients=[target.user, *([old.user] if old else [])],
+        )
+    return True
+
+
+def client_terms_accept_by_owner(*, client: Client, user: User, address: str | None) -> bool:
+    """Record that the client's owner accepted the reseller's terms
+    themselves (on the password-setup page or through the one-use link of an
+    email): the owner, the time and the address, with an event-log entry the
+    client sees (the operator's acceptance stays hidden from the client).
+    Only the client's current owner accepts, and only terms that wait for
+    them. Returns whether it was recorded now: terms accepted already (a
+    second click of the link) record nothing."""
+    with transaction.atomic():
+        locked = _lock_client(client)
+        if locked.terms_status == TermsStatus.ACCEPTED:
+            return False
+        if locked.terms_status != TermsStatus.PENDING:
+            raise ValidationError(_("This client has no terms to accept."), code="no_terms")
+        is_owner = ClientAccess.objects.filter(
+            client=locked, user=user, level=AccessLevel.OWNER
+        ).exists()
+        if not is_owner:
+            raise ValidationError(_("Only the client's owner accepts its terms."), code="not_owner")
+        now = timezone.now()
+        locked.terms_status = TermsStatus.ACCEPTED
+        locked.terms_accepted_at = now
+        locked.terms_accepted_by = None
+        locked.terms_accepted_by_owner = user
+        locked.terms_accepted_from = address or None
+        locked.save(
+            update_fields=[
+                "terms_status",
+                "terms_accepted_at",
+                "terms_accepted_by",
+                "terms_accepted_by_owner",
+                "terms_accepted_from",
+            ]
+        )
+        _log_action(
+            client=locked,
+            event_type=EventType.TERMS_ACCEPTED,
+            data={
+                "owner_id": user.pk,
+                "owner": _name(user),
+                "terms_url": locked.reseller.terms_url,
+                "address": address or "",
+            },
+            actor=user,
+            visible_to_client=True,
+            created_at=now,
+        )
+    client.terms_status = locked.terms_status
+    client.terms_accepted_at = locked.terms_accepted_at
+    return True
+
+
+def client_owner_welcome(
+    *,
+    user: User,
+    token: str,
+    password: str,
+    accept_terms_of: Sequence[Client] = (),
+    address: str | None = None,
+) -> User:
+    """The password-setup page's submit: set the user's password through
+    the one-use link (``notifications.services.owner_password_set``) and
+    record the owner's acceptance of the terms of ``accept_terms_of``, in one
+    transaction: both happen or neither."""
+    with transaction.atomic():
+        user = owner_password_set(user=user, token=token, password=password)
+        for client in accept_terms_of:
+            try:
+                client_terms_accept_by_owner(client=client, user=user, address=address)
+            except ValidationError:
+                # The ownership moved since the page was shown: nothing of
+                # this user's to accept any more, and the password still counts.
+                continue
+    return user

@@ -14,4 +14,12 @@ urlpatterns = [
     path("<int:client_id>/", views.client_detail, name="detail"),
     path("<int:client_id>/status/", views.client_status_change, name="status"),
     path("<int:client_id>/postpay/", views.client_postpay_decide, name="postpay"),
+    path("<int:client_id>/manager/", views.client_manager_change, name="manager"),
+    path("<int:client_id>/users/add/", views.client_user_add, name="user_add"),
+    path("<int:client_id>/users/search/", views.client_user_search, name="user_search"),
+    path("<int:client_id>/users/level/", views.client_user_level, name="user_level"),
+    path("<int:client_id>/users/remove/", views.client_user_remove, name="user_remove"),
+    path(
+        "<int:client_id>/users/owner/", views.client_ownership_transfer, name="ownership_transfer"
+    ),
 ]

@@ -23,7 +23,7 @@ How delivery works:
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import make_msgid
 from typing import Any
 
@@ -42,7 +42,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
-from clients.models import Client, EventType
+from clients.models import Client, ClientAccess, ClientEvent, EventType, TermsStatus
 from notifications import selectors
 from notifications.models import (
     AttemptOutcome,
@@ -55,8 +55,12 @@ from notifications.models import (
     NotificationTemplate,
 )
 from notifications.rendering import RenderedMessage, render_message
-from notifications.tokens import TokenState, owner_invitation_token_generator
-from users.models import Reseller, User
+from notifications.tokens import (
+    TokenState,
+    owner_invitation_token_generator,
+    terms_acceptance_token,
+)
+from users.models import Manager, Reseller, User
 
 logger = logging.getLogger(__name__)
 
@@ -93,36 +97,52 @@ def _enqueue_delivery(*, delivery: Delivery, run_after: dt.datetime | None = Non
         transaction.on_commit(lambda: task.enqueue(delivery_id=delivery.pk))
 
 
-def notify(*, event: str, client: Client, actor: AbstractBaseUser | None) -> list[Delivery]:
+def notify(
+    *,
+    event: str,
+    client: Client,
+    actor: AbstractBaseUser | None,
+    recipients: Sequence[User] | None = None,
+    log_entry: ClientEvent | None = None,
+) -> list[Delivery]:
     """Queue the notifications of an event about a client; call it inside the
     transaction that changes the client.
 
     The reseller's handler of the event decides (its nearest ancestor's when it
-    has none); a disabled handler, no handler, or an owner without an email
-    queue nothing. Returns the queued deliveries (one, to the owner, for now).
+    has none); a disabled handler or no handler queues nothing. One message
+    goes to each recipient with an email (by default the client's owner);
+    ``log_entry`` is the event-log entry of the change, whose facts the
+    template may show. Returns the queued deliveries.
     """
     handler = selectors.handler_for_event(reseller=client.reseller, event=event)
     if handler is None or not handler.enabled:
         return []
-    owner = selectors.client_owner(client=client)
-    if owner is None or not owner.email:
-        logger.warning("Client %s has no owner email; %s not sent.", client.pk, event)
+    if recipients is None:
+        owner = selectors.client_owner(client=client)
+        recipients = [owner] if owner is not None else []
+    people = [user for user in dict.fromkeys(recipients) if user.email]
+    if not people:
+        logger.warning("Client %s: nobody with an email to tell; %s not sent.", client.pk, event)
         return []
+    deliveries = []
     with transaction.atomic():
-        delivery = Delivery.objects.create(
-            client=client,
-            event=event,
-            channel=handler.channel,
-            handler=handler,
-            template=handler.template,
-            language=client.reseller.notification_language,
-            recipient=owner.email,
-            recipient_user=owner,
-            actor=actor if actor is not None and actor.pk else None,
-            message_id=_message_id(),
-        )
-        _enqueue_delivery(delivery=delivery)
-    return [delivery]
+        for user in people:
+            delivery = Delivery.objects.create(
+                client=client,
+                event=event,
+                client_event=log_entry,
+                channel=handler.channel,
+                handler=handler,
+                template=handler.template,
+                language=client.reseller.notification_language,
+                recipient=user.email,
+                recipient_user=user,
+                actor=actor if actor is not None and actor.pk else None,
+                message_id=_message_id(),
+            )
+            _enqueue_delivery(delivery=delivery)
+            deliveries.append(delivery)
+    return deliveries
 
 
 # --- sending ----------------------------------------------------------------------
@@ -170,6 +190,25 @@ def owner_password_setup_url(*, user: User, reseller: Reseller) -> str:
     return _panel_url(reseller) + path
 
 
+def terms_acceptance_url(*, client: Client, owner: User) -> str:
+    """An absolute link to the page where the owner accepts the client's
+    terms; it works until they are accepted, for OWNER_INVITATION_TIMEOUT."""
+    path = reverse(
+        "notifications:terms_accept",
+        kwargs={"token": terms_acceptance_token(client_id=client.pk, user_id=owner.pk)},
+    )
+    return _panel_url(client.reseller) + path
+
+
+def _manager(manager_id: int | None) -> dict[str, str]:
+    manager = Manager.objects.select_related("user").filter(pk=manager_id).first()
+    return {**_person(manager.user if manager else None), "phone": manager.phone if manager else ""}
+
+
+def _user(user_id: int | None) -> dict[str, str]:
+    return _person(User.objects.filter(pk=user_id).first() if user_id else None)
+
+
 def message_context(*, delivery: Delivery) -> dict[str, Any]:
     """The documented template context (see rendering.SAMPLE_CONTEXT), built
     from the client as it is now; plain values only, no model objects."""
@@ -178,11 +217,27 @@ def message_context(*, delivery: Delivery) -> dict[str, Any]:
         .filter(pk=delivery.client_id)
         .get()
     )
-    owner = delivery.recipient_user
+    owner = selectors.client_owner(client=client)
+    recipient = delivery.recipient_user
+    is_owner = recipient is not None and owner is not None and recipient.pk == owner.pk
+    access = (
+        ClientAccess.objects.filter(client=client, user=recipient).first() if recipient else None
+    )
+    facts = delivery.client_event.data if delivery.client_event_id else {}
+    facts = facts if isinstance(facts, dict) else {}
     address = ", ".join(part for part in (client.address_line1, client.address_line2) if part)
-    # The link only for an owner who has no password yet (a new user): to
-    # anyone else it would be a working way to replace their password.
-    can_set_password = owner is not None and owner.is_active and not owner.has_usable_password()
+    # A password-setup link only for a recipient who has no password yet (a
+    # new user): to anyone else it would be a working way to replace their
+    # password. The owner's own link only in the owner's message.
+    can_set_password = (
+        recipient is not None and recipient.is_active and not recipient.has_usable_password()
+    )
+    password_setup_url = (
+        owner_password_setup_url(user=recipient, reseller=client.reseller)
+        if can_set_password
+        else ""
+    )
+    terms_pending = client.terms_status == TermsStatus.PENDING
     return {
         "event": delivery.event,
         "client": {
@@ -221,13 +276,26 @@ def message_context(*, delivery: Delivery) -> dict[str, Any]:
             },
         },
         "owner": _person(owner),
+        "recipient": _person(recipient),
+        "recipient_is_owner": is_owner,
+        "access_level": str(access.get_level_display()) if access else "",
+        "manager": _manager(client.manager_id),
+        "previous_manager": _manager(facts.get("old_manager_id")),
+        "previous_owner": _user(facts.get("old_owner_id")),
         "reseller": {"name": client.reseller.name, "panel_url": _panel_url(client.reseller)},
-        "owner_password_setup_url": (
-            owner_password_setup_url(user=owner, reseller=client.reseller)
-            if can_set_password
-            else ""
-        ),
+        "owner_password_setup_url": password_setup_url if is_owner else "",
+        "recipient_password_setup_url": password_setup_url,
         "owner_password_setup_valid_days": max(settings.OWNER_INVITATION_TIMEOUT // 86400, 1),
+        "terms": {
+            "pending": terms_pending,
+            "url": client.reseller.terms_url if terms_pending else "",
+            # With a password to set, the password-setup page asks for the terms.
+            "acceptance_url": (
+                terms_acceptance_url(client=client, owner=recipient)
+                if terms_pending and is_owner and not can_set_password
+                else ""
+            ),
+        },
     }
 
 
@@ -420,19 +488,36 @@ def owner_password_set(*, user: User, token: str, password: str) -> User:
 # --- defaults ---------------------------------------------------------------------
 
 DEFAULT_TEMPLATE_KEY = "client_created"
+# Each announced event and its default template (migrations 0002 and 0004).
+DEFAULT_TEMPLATES = {
+    EventType.CLIENT_CREATED: DEFAULT_TEMPLATE_KEY,
+    EventType.MANAGER_CHANGED: "client_manager_changed",
+    EventType.USER_ADDED: "client_user_added",
+    EventType.OWNERSHIP_TRANSFERRED: "client_ownership_transferred",
+}
 
 
 def ensure_default_handlers() -> list[EventHandler]:
-    """Give the root reseller a "client created" email handler with the
-    default template (made by migration 0002) when it has none. Idempotent."""
+    """Give the root reseller an email handler with the default template for
+    each event of DEFAULT_TEMPLATES it has none for (the templates are made
+    by migrations 0002 and 0004). Idempotent; an existing handler, enabled
+    or not, is left as it is."""
     root = Reseller.objects.filter(parent=None).first()
-    template = NotificationTemplate.objects.filter(key=DEFAULT_TEMPLATE_KEY).first()
-    if root is None or template is None:
+    if root is None:
         return []
-    handler, _created = EventHandler.objects.get_or_create(
-        reseller=root,
-        event=EventType.CLIENT_CREATED,
-        channel=Channel.EMAIL,
-        defaults={"template": template},
-    )
-    return [handler]
+    templates = {
+        template.key: template
+        for template in NotificationTemplate.objects.filter(key__in=DEFAULT_TEMPLATES.values())
+    }
+    handlers = []
+    for event, key in DEFAULT_TEMPLATES.items():
+        if key not in templates:
+            continue
+        handler, _created = EventHandler.objects.get_or_create(
+            reseller=root,
+            event=event,
+            channel=Channel.EMAIL,
+            defaults={"template": templates[key]},
+        )
+        handlers.append(handler)
+    return handlers

@@ -1,6 +1,8 @@
-"""The owner's password-setup page: reached from the "client created" email,
-open to anyone holding a valid link (the owner is no manager of this panel)."""
+"""The owner's password-setup page and the terms-acceptance page: reached
+from the emails, open to anyone holding a valid link (the owner is no
+manager of this panel)."""
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -9,10 +11,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
-from notifications import selectors, services
-from notifications.forms import OwnerPasswordForm
+from clients.selectors import client_list_awaiting_owner_terms
+from clients.services import client_owner_welcome, client_terms_accept_by_owner
+from notifications import selectors
+from notifications.forms import OwnerPasswordForm, TermsAcceptanceForm
 
 SESSION_EMAIL_KEY = "notifications_password_set_email"
+SESSION_TERMS_KEY = "notifications_terms_accepted"
 
 
 @sensitive_post_parameters("new_password1", "new_password2")
@@ -24,11 +29,23 @@ def password_setup(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
     check = selectors.invitation_check(uidb64=uidb64, token=token)
     if check.state != "valid":
         return render(request, "notifications/password_setup_invalid.html", {"state": check.state})
-    form = OwnerPasswordForm(check.user, request.POST if request.method == "POST" else None)
+    # The terms of the clients this user owns that wait for the owner: accepted
+    # here, with the password, or the password is not set.
+    terms_clients = client_list_awaiting_owner_terms(user=check.user)
+    form = OwnerPasswordForm(
+        check.user,
+        request.POST if request.method == "POST" else None,
+        terms_clients=terms_clients,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.owner_password_set(
-                user=check.user, token=token, password=form.cleaned_data["new_password1"]
+            user = client_owner_welcome(
+                user=check.user,
+                token=token,
+                password=form.cleaned_data["new_password1"],
+                # Each box is required: a valid form has them all ticked.
+                accept_terms_of=terms_clients,
+                address=get_client_ip_address(request) or None,
             )
         except ValidationError:
             # Another submit of the same link won the race.
@@ -46,6 +63,51 @@ def password_setup_done(request: HttpRequest) -> HttpResponse:
         "notifications/password_setup_done.html",
         {
             "email": request.session.get(SESSION_EMAIL_KEY, ""),
+            "client_area_url": settings.CLIENT_AREA_URL,
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def terms_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The owner's acceptance of a client's terms through the link of an
+    email (an owner who already has a password): the reseller's terms URL
+    and an "I accept" box; accepted, expired or broken links get a page that
+    says so."""
+    check = selectors.terms_acceptance_check(token=token)
+    if check.state != "valid":
+        return render(
+            request,
+            "notifications/terms_accept_invalid.html",
+            {"state": check.state, "client": check.client},
+        )
+    form = TermsAcceptanceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client_terms_accept_by_owner(
+                client=check.client, user=check.user, address=get_client_ip_address(request)
+            )
+        except ValidationError:
+            # The ownership moved, or the terms stopped waiting, since the check.
+            return render(request, "notifications/terms_accept_invalid.html", {"state": "invalid"})
+        request.session[SESSION_TERMS_KEY] = check.client.name
+        return redirect("notifications:terms_accept_done")
+    return render(
+        request,
+        "notifications/terms_accept.html",
+        {"form": form, "client": check.client, "owner": check.user},
+    )
+
+
+@require_safe
+def terms_accept_done(request: HttpRequest) -> HttpResponse:
+    """The confirmation after the owner accepted the terms."""
+    return render(
+        request,
+        "notifications/terms_accept_done.html",
+        {
+            "client_name": request.session.get(SESSION_TERMS_KEY, ""),
             "client_area_url": settings.CLIENT_AREA_URL,
         },
     )

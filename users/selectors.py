@@ -157,3 +157,11 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
             :OWNER_SEARCH_LIMIT
         ]
     )
+
+
+def user_get_active(*, user_id: int | None) -> User | None:
+    """The active user with this ID, or None; who may do what with them is
+    the caller's service's decision."""
+    if not user_id:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
