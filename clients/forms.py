@@ -30,7 +30,8 @@ from clients.directory import (
     directory_enabled,
     suggestion_fields,
 )
-from clients.models import PostpayPermission
+from clients.models import Client, PostpayPermission
+from clients.selectors import owner_search, user_list_reachable
 from clients.services import LATIN_CONTACT_FIELDS, NewOwner, new_owner_email_problem
 from rules import selectors as rules_selectors
 from rules import validation
@@ -42,7 +43,7 @@ from rules.models import (
     ServiceRule,
 )
 from users.models import AutofillField, Manager, Reseller, User
-from users.selectors import manager_list_active, owner_search, user_list_reachable
+from users.selectors import manager_list_active
 from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 
@@ -272,7 +273,9 @@ class ClientInfoForm(SectionForm):
     client_type = forms.ModelChoiceField(
         label=_("Client type"), queryset=ClientType.objects.none(), empty_label=None
     )
-    company_name = forms.CharField(label=_("Company name"), max_length=255)
+    company_name = forms.CharField(
+        label=_("Company name"), max_length=Client._meta.get_field("company_name").max_length
+    )
     manager = forms.ModelChoiceField(
         label=_("Manager"), queryset=Manager.objects.none(), required=False, empty_label="—"
     )

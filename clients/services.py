@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,16 +24,13 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
+from clients.selectors import user_list_owner_candidates, user_list_reachable
 from notifications.services import notify, owner_password_set
 from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import ClientType, ServiceRule
 from users.models import Manager, ManagerStatus, User
-from users.selectors import (
-    user_list_owner_candidates,
-    user_list_reachable,
-    user_may_own_clients,
-)
+from users.selectors import user_may_own_clients
 from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 # --- client_create: the Add client page's service and its private helpers ---------
@@ -159,10 +156,16 @@ def client_create(
     settings = rules_selectors.account_validation_settings()
     company_name = company_name.strip()
     if client_type.has_company_name:
+        too_long = _too_long(Client, "company_name", company_name)
         if not company_name:
             fail("company_name", REQUIRED)
-        for problem in validation.company_name_problems(company_name, settings=settings):
-            fail("company_name", problem)
+        elif too_long is not None:
+            # What cannot be stored is refused as the form refuses it; the
+            # name rules would only quote parts of it.
+            fail("company_name", too_long)
+        else:
+            for problem in validation.company_name_problems(company_name, settings=settings):
+                fail("company_name", problem)
     elif company_name:
         fail("company_name", _("This client type has no company name."))
 
@@ -234,6 +237,12 @@ def client_create(
         for field in ("first_name", "last_name", "email"):
             if not getattr(new_owner, field):
                 fail(f"new_owner.{field}", REQUIRED)
+        # The user is not checked by full_clean below: a name longer than its
+        # column would otherwise reach the database and fail there.
+        for field in ("first_name", "middle_name", "last_name"):
+            too_long = _too_long(User, field, getattr(new_owner, field))
+            if too_long is not None:
+                fail(f"new_owner.{field}", too_long)
         if new_owner.email:
             try:
                 validate_email(new_owner.email)
@@ -332,6 +341,15 @@ def _raise_if_already_created(token: uuid.UUID, *, reseller_id: int) -> None:
     if existing.reseller_id != reseller_id:
         raise ValidationError({NON_FIELD_ERRORS: [_("This page has expired; open it again.")]})
     raise DuplicateSubmission(existing)
+
+
+def _too_long(model: type[models.Model], field: str, value: str) -> ValidationError | None:
+    """The form's own message for a value longer than the field's column."""
+    try:
+        MaxLengthValidator(model._meta.get_field(field).max_length)(value)
+    except ValidationError as error:
+        return error
+    return None
 
 
 def _collect(fail, field: str, check, value: str, **kwargs) -> None:

@@ -34,11 +34,12 @@ from clients.forms_actions import (
 )
 from clients.forms_list import ClientListForm
 from clients.models import AccessLevel, Client, ClientAccess, ClientStatus, PostpayPermission
+from clients.selectors import owner_search
 from notifications.selectors import delivery_list_for_client
 from rules import selectors as rules_selectors
 from users import roles
 from users.access import manager_permission_required, manager_required
-from users.selectors import manager_list_active, owner_search, user_get_active
+from users.selectors import manager_list_active, user_get_active
 
 # The list's columns in screen order: (sort key, label). The postpay column is
 # shown only while the reseller decides postpay by hand, the reseller column

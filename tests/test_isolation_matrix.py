@@ -89,10 +89,10 @@ MATRIX: dict[str, tuple[str, list[tuple[str, str, dict]]]] = {
         "client",
         [("get", f"?user={SECOND}", {}), ("post", "", {"user": SECOND})],
     ),
-    "notifications:password_setup": ("token", []),
-    "notifications:password_setup_done": ("public", []),
-    "notifications:terms_accept": ("token", []),
-    "notifications:terms_accept_done": ("public", []),
+    "welcome:password_setup": ("token", []),
+    "welcome:password_setup_done": ("public", []),
+    "welcome:terms_accept": ("token", []),
+    "welcome:terms_accept_done": ("public", []),
 }
 
 

@@ -101,15 +101,15 @@ def test_every_panel_page_has_the_csp_and_no_inline_code(panel_pages):
         "login",
         "password_reset",
         "password_reset_done",
-        "notifications:password_setup",
-        "notifications:terms_accept",
-        "notifications:terms_accept_done",
+        "welcome:password_setup",
+        "welcome:terms_accept",
+        "welcome:terms_accept_done",
     ],
 )
 def test_public_pages_have_the_csp_and_no_inline_code(db, client, url_name):
     args = {
-        "notifications:password_setup": ["MQ", "bad-token"],
-        "notifications:terms_accept": ["bad-token"],
+        "welcome:password_setup": ["MQ", "bad-token"],
+        "welcome:terms_accept": ["bad-token"],
     }.get(url_name, [])
     response = client.get(reverse(url_name, args=args))
     assert response.status_code == 200

@@ -24,6 +24,8 @@ manage its users (the Add client page sets all of those); handing the
 client's account to another person is the product owner's decision.
 """
 
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
 from users.models import ManagerRole
@@ -93,12 +95,12 @@ GROUP_HELP = _("Managers of this role; kept in step with each manager's role.")
 def ensure_roles(**kwargs) -> None:
     """post_migrate: create the permissions and one group per role with
     exactly the role's permissions. Safe to run any number of times."""
-    from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    from clients.models import Client
-
-    content_type = ContentType.objects.get_for_model(Client)
+    # Named by its natural key, as has_perm names it ("clients.create_client"),
+    # so the users app does not import clients; created here because users'
+    # post_migrate runs before the one that creates the clients app's types.
+    content_type, _created = ContentType.objects.get_or_create(
+        app_label=PERMISSION_APP_LABEL, model=PERMISSION_MODEL
+    )
     permissions = {}
     for codename, name in PERMISSIONS.items():
         permission, _created = Permission.objects.update_or_create(

@@ -7,28 +7,17 @@ from html import unescape as html_unescape
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
 from clients.models import Client, ClientAccess, ClientEvent
 from notifications.models import Delivery
 from rules.models import Attribute, AttributeValueType
-from tests.clients.test_client_create_page import (
-    CREATE_URL,
-    VALID_INN,
-    company_page,
-    page_data,
-    person,
-)
-from tests.conftest import make_client, make_user
+from tests.clients.test_client_create_page import CREATE_URL, company_page, page_data
+from tests.conftest import VALID_INN, make_client, make_user
+from tests.pages import person
 from users.models import PostpayMode, User
 
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,8 @@ from django.urls import reverse
 from clients import services
 from clients.forms import ClientCreatePage
 from clients.models import Client
-from tests.clients.test_client_create_page import CREATE_URL, page_data, person
+from tests.clients.test_client_create_page import CREATE_URL, page_data
+from tests.pages import person
 from users.models import User
 
 pytestmark = [

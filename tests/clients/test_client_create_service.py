@@ -7,7 +7,6 @@ import uuid
 import pytest
 from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
 from clients import services
@@ -25,18 +24,10 @@ from clients.models import (
 from clients.services import DuplicateSubmission, NewOwner, client_create
 from notifications.models import Delivery
 from rules.models import Attribute, AttributeOption, AttributeValueType
-from tests.conftest import make_client, make_manager, make_user
+from tests.conftest import VALID_INN, VALID_KPP, VALID_OGRN, make_client, make_manager, make_user
 from users.models import PostpayMode, User
 
-VALID_INN = "7707083893"
-VALID_OGRN = "1027700132195"
-VALID_KPP = "773601001"
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(autouse=True)

@@ -15,10 +15,11 @@ from clients.models import AccessLevel, Client, ClientAccess
 from clients.services import NewOwner, client_create
 from notifications.models import NotificationTemplate, TemplateContent
 from notifications.services import ensure_default_handlers
-from tests.clients.test_client_create_page import CREATE_URL, page_data, person
+from tests.clients.test_client_create_page import CREATE_URL, page_data
 from tests.clients.test_client_create_service import arguments, assert_rejected, written
 from tests.conftest import PASSWORD, make_client, make_manager, make_user
 from tests.notifications.conftest import LINK_RE, run_worker
+from tests.pages import person
 
 SEARCH_URL = reverse("clients:owner_search")
 REFUSAL = "Staff, administrators and panel managers cannot own a client"

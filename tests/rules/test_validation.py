@@ -9,11 +9,7 @@ from django.utils import translation
 from rules import validation
 from rules.models import AccountValidationSettings, Attribute, AttributeValueType
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture

@@ -1,6 +1,13 @@
-"""The owner's password-setup page and the terms-acceptance page: reached
-from the emails, open to anyone holding a valid link (the owner is no
-manager of this panel)."""
+"""The owner's welcome: the password-setup page and the terms-acceptance
+page, reached from the emails, open to anyone holding a valid link (the
+owner is no manager of this panel).
+
+They are client pages: the owner's acceptance of the terms is a change of
+the client, written by ``clients.services`` with its event-log entry. The
+links' tokens and the password itself are the notifications app's
+(``notifications.selectors``, ``notifications.services``), which clients may
+call; notifications never import clients' services or pages.
+"""
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -11,10 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
+from clients.forms_welcome import OwnerPasswordForm, TermsAcceptanceForm
 from clients.selectors import client_list_awaiting_owner_terms
 from clients.services import client_owner_welcome, client_terms_accept_by_owner
 from notifications import selectors
-from notifications.forms import OwnerPasswordForm, TermsAcceptanceForm
 
 SESSION_EMAIL_KEY = "notifications_password_set_email"
 SESSION_TERMS_KEY = "notifications_terms_accepted"
@@ -28,7 +35,9 @@ def password_setup(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
     valid submit; a used, expired or broken link gets a page that says so."""
     check = selectors.invitation_check(uidb64=uidb64, token=token)
     if check.state != "valid":
-        return render(request, "notifications/password_setup_invalid.html", {"state": check.state})
+        return render(
+            request, "clients/welcome/password_setup_invalid.html", {"state": check.state}
+        )
     # The terms of the clients this user owns that wait for the owner: accepted
     # here, with the password, or the password is not set.
     terms_clients = client_list_awaiting_owner_terms(user=check.user)
@@ -49,10 +58,12 @@ def password_setup(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
             )
         except ValidationError:
             # Another submit of the same link won the race.
-            return render(request, "notifications/password_setup_invalid.html", {"state": "used"})
+            return render(request, "clients/welcome/password_setup_invalid.html", {"state": "used"})
         request.session[SESSION_EMAIL_KEY] = user.email
-        return redirect("notifications:password_setup_done")
-    return render(request, "notifications/password_setup.html", {"form": form, "owner": check.user})
+        return redirect("welcome:password_setup_done")
+    return render(
+        request, "clients/welcome/password_setup.html", {"form": form, "owner": check.user}
+    )
 
 
 @require_safe
@@ -60,7 +71,7 @@ def password_setup_done(request: HttpRequest) -> HttpResponse:
     """The confirmation after the password is set."""
     return render(
         request,
-        "notifications/password_setup_done.html",
+        "clients/welcome/password_setup_done.html",
         {
             "email": request.session.get(SESSION_EMAIL_KEY, ""),
             "client_area_url": settings.CLIENT_AREA_URL,
@@ -79,7 +90,7 @@ def terms_accept(request: HttpRequest, token: str) -> HttpResponse:
     if check.state != "valid":
         return render(
             request,
-            "notifications/terms_accept_invalid.html",
+            "clients/welcome/terms_accept_invalid.html",
             {"state": check.state, "client": check.client},
         )
     form = TermsAcceptanceForm(request.POST if request.method == "POST" else None)
@@ -90,12 +101,14 @@ def terms_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         except ValidationError:
             # The ownership moved, or the terms stopped waiting, since the check.
-            return render(request, "notifications/terms_accept_invalid.html", {"state": "invalid"})
+            return render(
+                request, "clients/welcome/terms_accept_invalid.html", {"state": "invalid"}
+            )
         request.session[SESSION_TERMS_KEY] = check.client.name
-        return redirect("notifications:terms_accept_done")
+        return redirect("welcome:terms_accept_done")
     return render(
         request,
-        "notifications/terms_accept.html",
+        "clients/welcome/terms_accept.html",
         {"form": form, "client": check.client, "owner": check.user},
     )
 
@@ -105,7 +118,7 @@ def terms_accept_done(request: HttpRequest) -> HttpResponse:
     """The confirmation after the owner accepted the terms."""
     return render(
         request,
-        "notifications/terms_accept_done.html",
+        "clients/welcome/terms_accept_done.html",
         {
             "client_name": request.session.get(SESSION_TERMS_KEY, ""),
             "client_area_url": settings.CLIENT_AREA_URL,

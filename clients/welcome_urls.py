@@ -1,8 +1,9 @@
 from django.urls import path
 
-from notifications import views
+from clients import welcome as views
 
-app_name = "notifications"
+# The owner's welcome pages (clients/welcome.py), under /welcome/.
+app_name = "welcome"
 
 urlpatterns = [
     path("done/", views.password_setup_done, name="password_setup_done"),

@@ -141,7 +141,7 @@ def test_the_client_created_email_carries_the_terms_link_for_an_owner_with_a_pas
 
     done = browser.post(urlsplit(link).path, {"accept": "on"}, follow=True)
 
-    assert done.redirect_chain[-1][0] == reverse("notifications:terms_accept_done")
+    assert done.redirect_chain[-1][0] == reverse("welcome:terms_accept_done")
     client.refresh_from_db()
     assert (client.terms_status, client.terms_accepted_by_owner, client.terms_accepted_from) == (
         TermsStatus.ACCEPTED,
@@ -169,7 +169,7 @@ def test_after_a_transfer_the_old_owners_link_no_longer_works(reseller, sub_rule
     client = pending_client(reseller, sub_rules, old)
     ClientAccess.objects.create(client=client, user=new, level=AccessLevel.USER)
     path = reverse(
-        "notifications:terms_accept",
+        "welcome:terms_accept",
         args=[terms_acceptance_token(client_id=client.pk, user_id=old.pk)],
     )
     services.client_ownership_transfer(actor=petr, client=client, user=new)
@@ -188,7 +188,7 @@ def test_after_a_transfer_the_old_owners_link_no_longer_works(reseller, sub_rule
 
 @pytest.mark.parametrize("token", ["garbage", "eyJjbGllbnQiOjF9:bad:signature"])
 def test_an_altered_link_is_refused(db, token):
-    page = HttpClient().get(reverse("notifications:terms_accept", args=[token]))
+    page = HttpClient().get(reverse("welcome:terms_accept", args=[token]))
 
     assert page.status_code == 200
     assert 'data-testid="terms-link-invalid"' in page.text
@@ -198,7 +198,7 @@ def test_an_expired_link_says_so(reseller, sub_rules, settings):
     owner = make_user()
     client = pending_client(reseller, sub_rules, owner)
     path = reverse(
-        "notifications:terms_accept",
+        "welcome:terms_accept",
         args=[terms_acceptance_token(client_id=client.pk, user_id=owner.pk)],
     )
     settings.OWNER_INVITATION_TIMEOUT = -1  # every token is older than that
