@@ -8,7 +8,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client as HttpClient
 from django.urls import reverse
-from django.utils import translation
 
 from clients import services
 from clients.events import event_wording
@@ -21,10 +20,7 @@ from users.models import ManagerRole, User
 STRONG = "Tverskaya-street-1-kiosk"
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture

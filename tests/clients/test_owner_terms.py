@@ -23,10 +23,7 @@ from tests.notifications.test_password_setup import STRONG, setup_url
 TERMS_URL = "https://partner.example/terms"
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
