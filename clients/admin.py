@@ -22,8 +22,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from clients import services
-from clients.forms_actions import ClientPostpayForm, ClientStatusForm
+from clients import selectors, services
+from clients.forms.actions import ClientPostpayForm, ClientStatusForm
 from clients.models import Client, ClientAccess, ClientAttributeValue, ClientEvent, ClientStatus
 from users import roles
 from users.models import Manager
@@ -416,7 +416,7 @@ def client_change_status_action(
     clients = _selected(modeladmin, request, queryset)
     if clients is None:
         return None
-    targets = {client.pk: services.client_status_targets(client=client) for client in clients}
+    targets = {client.pk: selectors.client_status_targets(client=client) for client in clients}
     offered = [status for status in ClientStatus if any(status in t for t in targets.values())]
     if "apply" in request.POST:
         form = ClientStatusForm(request.POST)
@@ -513,7 +513,7 @@ def client_decide_postpay_action(
         (
             client,
             str(client.get_postpay_permission_display()),
-            str(_("yes") if services.client_postpay_can_decide(client=client) else _("no")),
+            str(_("yes") if selectors.client_postpay_can_decide(client=client) else _("no")),
         )
         for client in clients
     ]

@@ -30,8 +30,7 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, Tuple
 from django.db.models.functions import Left
 from django.http import Http404
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import (
     AccessLevel,
@@ -48,9 +47,16 @@ from users.models import Manager, Reseller, User, full_name
 from users.selectors import panel_people
 
 
+def reseller_in_reach(*, manager: Manager, reseller: Reseller) -> bool:
+    """Whether the manager may see and act on the reseller's clients: their
+    own reseller's; the root reseller's staff, every reseller's. The same rule
+    as client_queryset_for_manager, for one reseller."""
+    return manager.reseller.is_root or manager.reseller_id == reseller.pk
+
+
 def client_queryset_for_manager(*, manager: Manager) -> QuerySet[Client]:
     """Every client the manager may see: their reseller's; the root reseller's
-    staff see all resellers'."""
+    staff see all resellers' (reseller_in_reach)."""
     clients = Client.objects.all()
     if not manager.reseller.is_root:
         clients = clients.filter(reseller_id=manager.reseller_id)
@@ -135,10 +141,14 @@ class _SearchBranches:
         return condition
 
 
+def _owner_email_filter(fragment: str, *, through: str = "") -> Q:
+    """Owners whose email contains the fragment, as a condition on
+    ClientAccess, or on Client with ``through="accesses__"``."""
+    return Q(**{f"{through}level": AccessLevel.OWNER, f"{through}user__email__icontains": fragment})
+
+
 def _owner_email_client_ids(fragment: str) -> QuerySet[ClientAccess]:
-    return ClientAccess.objects.filter(
-        level=AccessLevel.OWNER, user__email__icontains=fragment
-    ).values("client_id")
+    return ClientAccess.objects.filter(_owner_email_filter(fragment)).values("client_id")
 
 
 def _inn_client_ids(inn: str) -> QuerySet[ClientAttributeValue]:
@@ -339,7 +349,8 @@ def client_list_choices(*, manager: Manager) -> ClientListChoices:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientRow:
-    """One line of the client list as plain values, labels included.
+    """One line of the client list as plain values (the template tag
+    client_list_rows words the status, postpay permission and country).
 
     The page reads its rows in one query of the columns shown, the owner
     joined: no model instances (fifty rows would build some three hundred,
@@ -349,19 +360,18 @@ class ClientRow:
     pk: int
     name: str
     status: str
-    status_label: str
     reseller: str
     service_rule: str
     service_rule_colour: str
     client_type: str
     manager: str  # "" when the client has none
-    country_name: str
+    country: str
     city: str
     phone: str
     owner_name: str  # "" when the client has no owner
     owner_email: str
     created_at: dt.datetime
-    postpay_label: str
+    postpay_permission: str
     # The row's sort values and ID, for the cursors of the next and previous pages.
     sort_values: tuple
 
@@ -432,11 +442,6 @@ def _page_rows(
         clients.alias(owner_access=owner).values_list(*_ROW_COLUMNS, *order.names[:-1])[:limit]
     )
     labels.complete(values, _ROW_POSITIONS)
-    # Labels are looked up (and translated) once per value, not once per row.
-    statuses = {value: str(label) for value, label in ClientStatus.choices}
-    postpays = {value: str(label) for value, label in PostpayPermission.choices}
-    countries = Client._meta.get_field("country").countries
-    country_names: dict[str, str] = {}
     rows = []
     for (
         pk,
@@ -457,27 +462,24 @@ def _page_rows(
         postpay,
         *sort_values,
     ) in values:
-        if country not in country_names:
-            country_names[country] = str(countries.name(country)) if country else ""
         rule, rule_colour = labels.rules[rule_id]
         rows.append(
             ClientRow(
                 pk=pk,
                 name=name,
                 status=status,
-                status_label=statuses.get(status, status),
                 reseller=labels.resellers[reseller_id],
                 service_rule=rule,
                 service_rule_colour=rule_colour,
                 client_type=labels.types[type_id],
                 manager=labels.managers[manager_id] if manager_id is not None else "",
-                country_name=country_names[country],
+                country=country,
                 city=city,
                 phone=phone,
                 owner_name=full_name(owner_last, owner_first, owner_middle),
                 owner_email=owner_email or "",
                 created_at=created_at,
-                postpay_label=postpays.get(postpay, postpay),
+                postpay_permission=postpay,
                 sort_values=(*sort_values, pk),
             )
         )
@@ -581,10 +583,7 @@ def client_list_page(
             branch_queries.append(clients.filter(branches.client))
         if branches.owner_email is not None:
             branch_queries.append(
-                clients.filter(
-                    accesses__level=AccessLevel.OWNER,
-                    accesses__user__email__icontains=branches.owner_email,
-                )
+                clients.filter(_owner_email_filter(branches.owner_email, through="accesses__"))
             )
         if branches.inn is not None:
             branch_queries.append(clients.filter(pk__in=_inn_client_ids(branches.inn)))
@@ -648,17 +647,18 @@ def client_access_list(*, client: Client) -> QuerySet[ClientAccess]:
 
 @dataclass(frozen=True, kw_only=True)
 class AttributeRow:
-    """One line of "Additional information" on the client page."""
+    """One line of "Additional information" on the client page: the stored
+    value and, for a list, the chosen option's name (the template tag
+    ``attribute_value`` words it for the reader)."""
 
     name: str
     value_type: str
     value: str
-    display: str
+    option_name: str = ""
 
 
 def client_attribute_rows(*, client: Client) -> list[AttributeRow]:
-    """The client's attribute values by attribute weight, ready to show:
-    a list option by its name, a checkbox as yes/no, a password hidden."""
+    """The client's attribute values by attribute weight."""
     values = (
         ClientAttributeValue.objects.filter(client=client)
         .select_related("attribute")
@@ -668,27 +668,16 @@ def client_attribute_rows(*, client: Client) -> list[AttributeRow]:
     rows = []
     for item in values:
         attribute = item.attribute
-        display = item.value
-        if attribute.value_type == AttributeValueType.CHECKBOX:
-            display = gettext("Yes") if item.value else gettext("No")
-        elif attribute.value_type == AttributeValueType.PASSWORD:
-            display = "••••••" if item.value else ""
-        elif attribute.value_type == AttributeValueType.LIST:
+        option_name = ""
+        if attribute.value_type == AttributeValueType.LIST:
             names = {option.key: option.name for option in attribute.options.all()}
-            display = names.get(item.value, item.value)
-        elif attribute.value_type == AttributeValueType.DATE and item.value:
-            try:
-                day = dt.date.fromisoformat(item.value)
-            except ValueError:
-                pass
-            else:
-                display = date_format(day, "SHORT_DATE_FORMAT")
+            option_name = names.get(item.value, "")
         rows.append(
             AttributeRow(
                 name=attribute.name,
                 value_type=attribute.value_type,
                 value=item.value,
-                display=display,
+                option_name=option_name,
             )
         )
     return rows
@@ -703,10 +692,68 @@ def client_event_list(*, client: Client) -> QuerySet[ClientEvent]:
     )
 
 
-def client_created_from_page(*, manager: Manager, token: uuid.UUID) -> Client | None:
-    """The client an Add client page with this one-time token already made,
-    among those the manager may see."""
-    return client_queryset_for_manager(manager=manager).filter(creation_token=token).first()
+def client_created_with_token(*, token: uuid.UUID) -> Client | None:
+    """The client already created with this one-time token (of an Add client
+    page), whichever reseller's: the caller compares the reseller."""
+    return Client.objects.filter(creation_token=token).first()
+
+
+def new_owner_email_problem(
+    *, reseller: Reseller, email: str, as_owner: bool = True
+) -> ValidationError | None:
+    """The error for a new owner's (or, ``as_owner`` False, a new client
+    user's) email that already belongs to a user, in any letter case. It
+    offers that user instead (``params["user_id"]``) when the reseller could
+    choose them, and names nobody otherwise."""
+    existing = User.objects.filter(email__iexact=email.strip()).first()
+    if existing is None:
+        return None
+    if user_list_owner_candidates(reseller=reseller).filter(pk=existing.pk).exists():
+        return ValidationError(
+            _("%(user)s already has this email: select this user as the owner instead.")
+            if as_owner
+            else _("%(user)s already has this email: add this user as an existing user instead."),
+            code="email_taken",
+            params={"user": str(existing), "user_id": existing.pk},
+        )
+    return ValidationError(
+        _(
+            "A user with this email already exists but is not one of your clients' users; "
+            "use another email or ask an administrator."
+        ),
+        code="email_taken",
+        params={"user_id": None},
+    )
+
+
+# Where a manager may move a client from each status (DESIGN.md, "Statuses").
+# Credit hold is never a manager's target: only the system sets it, through
+# services.client_set_credit_hold. Deleted is final.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    ClientStatus.ACTIVE: frozenset({ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}),
+    ClientStatus.CREDIT_HOLD: frozenset(
+        {ClientStatus.ACTIVE, ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}
+    ),
+    ClientStatus.ADMINISTRATIVE_HOLD: frozenset({ClientStatus.ACTIVE, ClientStatus.DELETED}),
+    ClientStatus.DELETED: frozenset(),
+}
+POSTPAY_UNDECIDED = frozenset({PostpayPermission.NOT_VERIFIED, PostpayPermission.APPROVAL_REQUIRED})
+
+
+def client_status_targets(*, client: Client) -> list[ClientStatus]:
+    """The statuses a manager may move the client to now, in ClientStatus order."""
+    allowed = STATUS_TRANSITIONS.get(client.status, frozenset())
+    return [status for status in ClientStatus if status in allowed]
+
+
+def client_postpay_can_decide(*, client: Client) -> bool:
+    """Whether a manager may still approve or decline the client's postpay:
+    only while the reseller decides by hand, and only once."""
+    return (
+        client.reseller.postpay_is_manual
+        and client.postpay_decided_at is None
+        and client.postpay_permission in POSTPAY_UNDECIDED
+    )
 
 
 def client_list_awaiting_owner_terms(*, user: User) -> list[Client]:
@@ -748,13 +795,12 @@ class UserCandidate:
     level_label: str | None
 
 
-def client_user_candidates(*, manager: Manager, client: Client, query: str) -> list[UserCandidate]:
-    """The users the manager may give access to the client whose name or
-    email matches the query: the owner picker's search
-    (``users.selectors.owner_search``: reachable, no panel people, at least
-    three characters, at most twenty), each with their level in this client
-    when they have one."""
-    users = owner_search(reseller=manager.reseller, query=query)
+def client_user_candidates(*, client: Client, query: str) -> list[UserCandidate]:
+    """The users who may be given access to the client whose name or email
+    matches the query: the owner picker's search (``owner_search`` for the
+    client's reseller: reachable, no panel people, at least three characters,
+    at most twenty), each with their level in this client when they have one."""
+    users = owner_search(reseller=client.reseller, query=query)
     levels = dict(
         ClientAccess.objects.filter(client=client, user__in=users).values_list("user_id", "level")
     )

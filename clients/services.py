@@ -1,18 +1,32 @@
 """Writes about clients: every change of a client happens here, in one
-transaction, with its event-log entry and its notification."""
+transaction, and is recorded by ``client_event_record`` (its event-log entry
+and, when the event has one, its notification)."""
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import MaxLengthValidator, validate_email
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients import selectors
 from clients.events import choice_label, event_wording
+from clients.inputs import (
+    Agreements,
+    AttributeValues,
+    ClientInfo,
+    Contacts,
+    ContractPerson,
+    ExistingOwner,
+    NewOwner,
+    NewUser,
+    Owner,
+    column_length,
+)
 from clients.models import (
     AccessLevel,
     Client,
@@ -24,16 +38,71 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
-from clients.selectors import user_list_owner_candidates, user_list_reachable
 from notifications.services import notify, owner_password_set
 from rules import selectors as rules_selectors
 from rules import validation
-from rules.models import ClientType, ServiceRule
-from users.models import Manager, ManagerStatus, User
+from rules.models import AccountValidationSettings, ClientType
+from users.models import Manager, ManagerStatus, Reseller, User
 from users.selectors import user_may_own_clients
 from users.validators import phone_to_e164, validate_email_local_part_ascii
 
-# --- client_create: the Add client page's service and its private helpers ---------
+# --- Recording a change ------------------------------------------------------------
+
+# The events that are announced (through the reseller's handler of the event,
+# to the owner unless the service names the recipients); the others, and any
+# entry hidden from the client, are only logged.
+NOTIFIED_EVENTS = frozenset(
+    {
+        EventType.CLIENT_CREATED,
+        EventType.STATUS_CHANGED,
+        EventType.MANAGER_CHANGED,
+        EventType.CLIENT_UPDATED,
+        EventType.USER_ADDED,
+        EventType.USER_LEVEL_CHANGED,
+        EventType.USER_REMOVED,
+        EventType.OWNERSHIP_TRANSFERRED,
+    }
+)
+
+
+def client_event_record(
+    *,
+    client: Client,
+    actor: User | None,
+    event_type: EventType,
+    data: dict,
+    visible_to_client: bool,
+    created_at: dt.datetime | None = None,
+    recipients: Sequence[User] | None = None,
+) -> ClientEvent:
+    """Record a change of the client, the one way every service does: its
+    event-log entry, worded from ``data`` (clients/events.py, which words it
+    again in each reader's language), and for an event of NOTIFIED_EVENTS the
+    client may see, its notification (to ``recipients``, by default the
+    owner; the message can read the entry's facts). ``actor`` None is the
+    System.
+
+    Call it inside the transaction that makes the change, so that the change,
+    its entry and its queued notification commit or roll back together."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Record a client's change inside the transaction that makes it.")
+    subject, description = event_wording(event_type, data)
+    event = ClientEvent.objects.create(
+        client=client,
+        event_type=event_type,
+        subject=subject,
+        description=description,
+        data=data,
+        actor=actor,
+        visible_to_client=visible_to_client,
+        created_at=created_at or timezone.now(),
+    )
+    if event_type in NOTIFIED_EVENTS and visible_to_client:
+        notify(event=event_type, client=client, actor=actor, recipients=recipients, log_entry=event)
+    return event
+
+
+# --- client_create: the checks, then the writes -------------------------------------
 
 
 class DuplicateSubmission(Exception):
@@ -44,349 +113,430 @@ class DuplicateSubmission(Exception):
         self.client = client
 
 
-@dataclass(frozen=True, kw_only=True)
-class NewOwner:
-    """The user to create as the client's owner."""
-
-    first_name: str
-    last_name: str
-    email: str
-    middle_name: str = ""
-
-
-# Contact fields that must be Latin when the reseller asks for it.
-LATIN_CONTACT_FIELDS = ("region", "city", "postal_code", "address_line1", "address_line2", "email")
-REQUIRED = _("This field is required.")
-
-
-def new_owner_email_problem(*, actor: Manager, email: str) -> ValidationError | None:
-    """The error for a new owner's email that already belongs to a user, in any
-    letter case. It offers that user instead (``params["user_id"]``) when the
-    actor may select them, and names nobody otherwise."""
-    existing = User.objects.filter(email__iexact=email.strip()).first()
-    if existing is None:
-        return None
-    if user_list_owner_candidates(reseller=actor.reseller).filter(pk=existing.pk).exists():
-        return ValidationError(
-            _("%(user)s already has this email: select this user as the owner instead."),
-            code="email_taken",
-            params={"user": str(existing), "user_id": existing.pk},
-        )
-    return ValidationError(
-        _(
-            "A user with this email already exists but is not one of your clients' users; "
-            "use another email or ask an administrator."
-        ),
-        code="email_taken",
-        params={"user_id": None},
-    )
-
-
 def client_create(
     *,
     actor: Manager,
-    client_type: ClientType,
-    service_rule: ServiceRule,
-    country: str,
-    city: str,
-    address_line1: str,
-    phone: str,
-    email: str,
-    contract_first_name: str,
-    contract_last_name: str,
-    contract_email: str,
-    company_name: str = "",
-    manager: Manager | None = None,
-    postpay_permission: str | None = None,
-    region: str = "",
-    postal_code: str = "",
-    address_line2: str = "",
-    contract_middle_name: str = "",
-    owner: User | None = None,
-    new_owner: NewOwner | None = None,
-    terms_accepted: bool = False,
-    attributes: Mapping[str, object] | None = None,
+    reseller: Reseller,
+    client_info: ClientInfo,
+    contacts: Contacts,
+    contract_person: ContractPerson,
+    owner: Owner,
+    agreements: Agreements | None = None,
+    attributes: AttributeValues | None = None,
     creation_token: uuid.UUID | None = None,
 ) -> Client:
-    """Create a client of the actor's reseller, the only way a client is born.
+    """Create a client of ``reseller``, the only way a client is born.
 
-    Everything is validated here again, whatever the page checked: the type,
-    rule, manager and owner must be the actor's reseller's, the manager Active,
-    the owner nobody of the panel's own (staff, superusers, managers; see
-    ``users.selectors.user_may_own_clients``),
-    the company name and region allowed by the installation, the contacts Latin
-    when the reseller asks, the attributes as their definitions say, and there
-    is exactly one owner: ``owner`` (an existing user) or ``new_owner``.
-    Failures raise ``ValidationError`` with a dict keyed by argument name
-    (``new_owner.<field>`` and ``attributes.<key>`` for those parts).
+    ``reseller`` is the actor's own or one they reach
+    (``selectors.reseller_in_reach``). Every rule is checked here, whatever
+    the caller checked (``_checked_sections`` and the checks it calls): the
+    type, rule, manager and owner are the reseller's, the manager Active, the
+    owner none of the panel's own people, the company name and region
+    allowed by the installation, the contacts Latin when the reseller asks,
+    the phone real, every text within its column,
+    the attributes as their definitions say, and there is exactly one owner:
+    an existing user or a new one whose email no user has. All failures are
+    raised together as one ``ValidationError`` keyed ``<section>.<field>``
+    (see clients.inputs).
 
     Then one transaction writes the client (status Active), the new owner
     (without a usable password: the notification's link sets it; an owner
-    who has a password gets the email without a link), the Owner
-    access, the attribute values, the event log and the queued "client
-    created" notification.
+    who has a password gets the email without a link), the Owner access,
+    the attribute values and, through ``client_event_record``, the event log
+    and the queued "client created" notification.
 
-    ``creation_token`` is the page's one-time token: when a client was already
-    made with it, ``DuplicateSubmission`` carries that client and nothing new
-    is written, also when two submits race each other.
+    ``creation_token`` is the page's one-time token: a second submit of the
+    page raises ``DuplicateSubmission`` carrying the client the first made,
+    and writes nothing, also when the two race (``_one_client_per_token``).
     """
-    reseller = actor.reseller
-    if creation_token is not None:
-        _raise_if_already_created(creation_token, reseller_id=reseller.pk)
-
-    errors: dict[str, list[ValidationError]] = {}
-
-    def fail(field: str, error: ValidationError | str) -> None:
-        if not isinstance(error, ValidationError):
-            error = ValidationError(error)
-        errors.setdefault(field, []).append(error)
-
-    if actor.status != ManagerStatus.ACTIVE:
-        fail(NON_FIELD_ERRORS, _("Only an active manager can create clients."))
-    if client_type.reseller_id != reseller.pk:
-        fail("client_type", _("Select a client type of your reseller."))
-    if service_rule.reseller_id != reseller.pk:
-        fail("service_rule", _("Select a service rule of your reseller."))
-    if manager is not None:
-        if manager.reseller_id != reseller.pk:
-            fail("manager", _("Select a manager of your reseller."))
-        elif manager.status != ManagerStatus.ACTIVE:
-            fail("manager", _("Select an active manager."))
-
-    settings = rules_selectors.account_validation_settings()
-    company_name = company_name.strip()
-    if client_type.has_company_name:
-        too_long = _too_long(Client, "company_name", company_name)
-        if not company_name:
-            fail("company_name", REQUIRED)
-        elif too_long is not None:
-            # What cannot be stored is refused as the form refuses it; the
-            # name rules would only quote parts of it.
-            fail("company_name", too_long)
-        else:
-            for problem in validation.company_name_problems(company_name, settings=settings):
-                fail("company_name", problem)
-    elif company_name:
-        fail("company_name", _("This client type has no company name."))
-
-    if reseller.postpay_is_manual:
-        if postpay_permission not in PostpayPermission.values:
-            fail("postpay_permission", _("Select the postpay permission."))
-    elif postpay_permission is not None:
-        fail("postpay_permission", _("Postpay is allowed automatically for this reseller."))
-    else:
-        # Automatic mode: the platform checks the client later; until then the
-        # permission says so.
-        postpay_permission = PostpayPermission.NOT_VERIFIED
-
-    contacts = {
-        "region": region.strip(),
-        "city": city.strip(),
-        "postal_code": postal_code.strip(),
-        "address_line1": address_line1.strip(),
-        "address_line2": address_line2.strip(),
-        "email": email.strip(),
-    }
-    if country not in {code for code, _name in reseller.country_choices()}:
-        fail("country", _("Select one of the countries your reseller serves."))
-    for field in ("city", "address_line1", "email"):
-        if not contacts[field]:
-            fail(field, REQUIRED)
-    if contacts["region"]:
-        _collect(fail, "region", validation.validate_region, contacts["region"], settings=settings)
-    if reseller.latin_contacts:
-        for field in LATIN_CONTACT_FIELDS:
-            _collect(fail, field, validation.validate_latin, contacts[field])
-    try:
-        phone = phone_to_e164(phone.strip(), region=country)
-    except ValidationError as error:
-        fail("phone", error)
-
-    contract = {
-        "contract_first_name": contract_first_name.strip(),
-        "contract_middle_name": contract_middle_name.strip(),
-        "contract_last_name": contract_last_name.strip(),
-        "contract_email": contract_email.strip(),
-    }
-    for field in ("contract_first_name", "contract_last_name", "contract_email"):
-        if not contract[field]:
-            fail(field, REQUIRED)
-
-    if owner is not None and new_owner is not None:
-        fail("owner", _("Select an existing user or create a new one, not both."))
-    elif owner is None and new_owner is None:
-        fail("owner", _("Select the owner or create a new user."))
-    elif owner is not None:
-        if not user_list_reachable(reseller=reseller).filter(pk=owner.pk).exists():
-            fail("owner", _("Select a user of your reseller's clients."))
-        elif not user_may_own_clients(user=owner):
-            fail(
-                "owner",
-                _(
-                    "Staff, administrators and panel managers cannot own a client: "
-                    "select another user or create a new one."
-                ),
-            )
-    else:
-        new_owner = NewOwner(
-            first_name=new_owner.first_name.strip(),
-            middle_name=new_owner.middle_name.strip(),
-            last_name=new_owner.last_name.strip(),
-            email=User.objects.normalize_email(new_owner.email.strip()),
-        )
-        for field in ("first_name", "last_name", "email"):
-            if not getattr(new_owner, field):
-                fail(f"new_owner.{field}", REQUIRED)
-        # The user is not checked by full_clean below: a name longer than its
-        # column would otherwise reach the database and fail there.
-        for field in ("first_name", "middle_name", "last_name"):
-            too_long = _too_long(User, field, getattr(new_owner, field))
-            if too_long is not None:
-                fail(f"new_owner.{field}", too_long)
-        if new_owner.email:
-            try:
-                validate_email(new_owner.email)
-                validate_email_local_part_ascii(new_owner.email)
-            except ValidationError as error:
-                fail("new_owner.email", error)
-            else:
-                problem = new_owner_email_problem(actor=actor, email=new_owner.email)
-                if problem is not None:
-                    fail("new_owner.email", problem)
-
-    attribute_values: list[ClientAttributeValue] = []
-    if client_type.reseller_id == reseller.pk:
-        attribute_values = _clean_attributes(client_type, attributes or {}, fail)
-
-    now = timezone.now()
-    terms_status = TermsStatus.NOT_REQUESTED
-    if reseller.terms_required:
-        terms_status = TermsStatus.ACCEPTED if terms_accepted else TermsStatus.PENDING
-    decided = postpay_permission in (PostpayPermission.APPROVED, PostpayPermission.DECLINED)
-    client = Client(
-        reseller=reseller,
-        client_type=client_type,
-        company_name=company_name if client_type.has_company_name else "",
-        name=_display_name(client_type, company_name, contract),
-        manager=manager,
-        service_rule=service_rule,
-        postpay_permission=postpay_permission or PostpayPermission.NOT_VERIFIED,
-        postpay_decided_at=now if decided and reseller.postpay_is_manual else None,
-        postpay_decided_by=actor.user if decided and reseller.postpay_is_manual else None,
-        status=ClientStatus.ACTIVE,
-        country=country,
-        phone=phone,
-        terms_status=terms_status,
-        terms_accepted_at=now if terms_status == TermsStatus.ACCEPTED else None,
-        terms_accepted_by=actor if terms_status == TermsStatus.ACCEPTED else None,
-        created_at=now,
-        created_by=actor.user,
-        creation_token=creation_token,
-        **contacts,
-        **contract,
+    sections = _Sections(
+        client_info=client_info,
+        contacts=contacts,
+        contract_person=contract_person,
+        owner=owner,
+        agreements=agreements or Agreements(),
+        attributes=attributes if attributes is not None else {},
     )
-    # The model's own field checks (lengths, email format, E.164) catch what the
-    # rules above do not; fields already failing are not reported twice.
+    with _one_client_per_token(creation_token, reseller=reseller):
+        checked = _checked_sections(actor=actor, reseller=reseller, sections=sections)
+        client = _new_client(checked, actor=actor, reseller=reseller, token=creation_token)
+        return _client_write(client, checked=checked, actor=actor)
+
+
+def client_create_check(
+    *,
+    actor: Manager,
+    reseller: Reseller,
+    client_info: ClientInfo | None = None,
+    contacts: Contacts | None = None,
+    contract_person: ContractPerson | None = None,
+    owner: Owner | None = None,
+    agreements: Agreements | None = None,
+    attributes: AttributeValues | None = None,
+    creation_token: uuid.UUID | None = None,
+) -> ValidationError | None:
+    """The errors ``client_create`` would raise for these sections, or None,
+    and nothing written: a page shows them beside its own forms' errors in
+    the same round. A section given as None is one the caller could not read:
+    its checks are skipped (the attributes' too without the client
+    information, which names the type). A token that already made a client
+    raises ``DuplicateSubmission`` as ``client_create`` does."""
+    sections = _Sections(
+        client_info=client_info,
+        contacts=contacts,
+        contract_person=contract_person,
+        owner=owner,
+        agreements=agreements,
+        attributes=attributes,
+    )
     try:
-        client.full_clean(exclude=[*errors, "name"], validate_unique=False)
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                fail(field, message)
-    if errors:
-        if creation_token is not None:
-            # A submit racing another of the same page fails here when the other
-            # one committed after the look-up above (its new owner's email is
-            # taken by then): the page has made its client, so lead to it.
-            _raise_if_already_created(creation_token, reseller_id=reseller.pk)
-        raise ValidationError(errors)
-
-    try:
-        with transaction.atomic():
-            # The client row goes first: a second submit racing this one stops at
-            # its unique creation token before writing anything else.
-            client.save(force_insert=True)
-            if owner is None:
-                owner = User.objects.create_user(
-                    email=new_owner.email,
-                    password=None,
-                    first_name=new_owner.first_name,
-                    middle_name=new_owner.middle_name,
-                    last_name=new_owner.last_name,
-                )
-            ClientAccess.objects.create(
-                client=client, user=owner, level=AccessLevel.OWNER, created_at=now
-            )
-            for value in attribute_values:
-                value.client = client
-            ClientAttributeValue.objects.bulk_create(attribute_values)
-            _log_creation(client, actor=actor, now=now)
-            notify(event=EventType.CLIENT_CREATED, client=client, actor=actor.user)
-    except IntegrityError:
-        client.pk = None
-        if creation_token is not None:
-            _raise_if_already_created(creation_token, reseller_id=reseller.pk)
-        if new_owner is not None and owner is None:
-            problem = new_owner_email_problem(actor=actor, email=new_owner.email)
-            if problem is not None:
-                raise ValidationError({"new_owner.email": [problem]}) from None
-        raise
-    return client
-
-
-def _raise_if_already_created(token: uuid.UUID, *, reseller_id: int) -> None:
-    existing = Client.objects.filter(creation_token=token).first()
-    if existing is None:
-        return
-    if existing.reseller_id != reseller_id:
-        raise ValidationError({NON_FIELD_ERRORS: [_("This page has expired; open it again.")]})
-    raise DuplicateSubmission(existing)
-
-
-def _too_long(model: type[models.Model], field: str, value: str) -> ValidationError | None:
-    """The form's own message for a value longer than the field's column."""
-    try:
-        MaxLengthValidator(model._meta.get_field(field).max_length)(value)
+        with _one_client_per_token(creation_token, reseller=reseller):
+            _checked_sections(actor=actor, reseller=reseller, sections=sections, partial=True)
     except ValidationError as error:
         return error
     return None
 
 
-def _collect(fail, field: str, check, value: str, **kwargs) -> None:
-    try:
-        check(value, **kwargs)
-    except ValidationError as error:
-        fail(field, error)
+@dataclass(frozen=True, kw_only=True)
+class _Sections:
+    """The inputs of client_create, section by section (None: not given)."""
+
+    client_info: ClientInfo | None
+    contacts: Contacts | None
+    contract_person: ContractPerson | None
+    owner: Owner | None
+    agreements: Agreements | None
+    attributes: AttributeValues | None
 
 
-def _display_name(client_type: ClientType, company_name: str, contract: dict[str, str]) -> str:
-    name = client_type.build_display_name(
-        primary_name=company_name,
-        first_name=contract["contract_first_name"],
-        middle_name=contract["contract_middle_name"],
-        last_name=contract["contract_last_name"],
+@dataclass(frozen=True, kw_only=True)
+class _Checked:
+    """The sections once every check passed, as they will be stored."""
+
+    client_info: ClientInfo
+    contacts: Contacts
+    contract_person: ContractPerson
+    owner: User | NewOwner
+    attribute_values: list[ClientAttributeValue]
+    terms_accepted: bool
+
+
+class _Errors:
+    """The failures of one client_create, collected by ``<section>.<field>``."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list[ValidationError]] = {}
+
+    def add(self, key: str, error: ValidationError | str) -> None:
+        if not isinstance(error, ValidationError):
+            error = ValidationError(error)
+        self.by_key.setdefault(key, []).append(error)
+
+    def checked[T](self, key: str, check: Callable[..., T], *args, **kwargs) -> T | None:
+        """What ``check`` returns, or None when it fails (the failure is kept)."""
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as error:
+            self.add(key, error)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.by_key:
+            raise ValidationError(self.by_key)
+
+
+def _checked_sections(
+    *, actor: Manager, reseller: Reseller, sections: _Sections, partial: bool = False
+) -> _Checked | None:
+    """Every check of client_create, section by section in page order; all
+    failures are raised together. ``partial``: the sections not given are
+    not checked (client_create_check), and nothing is returned."""
+    errors = _Errors()
+    _check_actor_may_create(errors, actor=actor, reseller=reseller)
+    settings = rules_selectors.account_validation_settings()
+    client_info = _check_client_info(
+        errors, sections.client_info, reseller=reseller, settings=settings
     )
-    if not name:
-        # A pattern of only %primary_name on a type without one: fall back to
-        # the contract person rather than a nameless client.
-        name = " ".join(
-            part
-            for part in (contract["contract_last_name"], contract["contract_first_name"])
-            if part
+    contacts = _check_contacts(errors, sections.contacts, reseller=reseller, settings=settings)
+    contract_person = _check_contract_person(errors, sections.contract_person)
+    owner = _check_owner(errors, sections.owner, reseller=reseller, required=not partial)
+    attribute_values = _check_attributes(
+        errors, sections.attributes, client_info=sections.client_info, reseller=reseller
+    )
+    errors.raise_if_any()
+    if partial:
+        return None
+    return _Checked(
+        client_info=client_info,
+        contacts=contacts,
+        contract_person=contract_person,
+        owner=owner,
+        attribute_values=attribute_values,
+        terms_accepted=sections.agreements.accepted,
+    )
+
+
+def _check_actor_may_create(errors: _Errors, *, actor: Manager, reseller: Reseller) -> None:
+    if actor.status != ManagerStatus.ACTIVE:
+        errors.add(NON_FIELD_ERRORS, _("Only an active manager can create clients."))
+    elif not selectors.reseller_in_reach(manager=actor, reseller=reseller):
+        errors.add(NON_FIELD_ERRORS, _("You cannot create clients for this reseller."))
+
+
+def _check_client_info(
+    errors: _Errors,
+    info: ClientInfo | None,
+    *,
+    reseller: Reseller,
+    settings: AccountValidationSettings,
+) -> ClientInfo | None:
+    """The type, rule and manager are the reseller's, the manager Active;
+    the company name and postpay permission as their checks say."""
+    if info is None:
+        return None
+    if info.client_type.reseller_id != reseller.pk:
+        errors.add("client_info.client_type", _("Select a client type of your reseller."))
+    if info.service_rule.reseller_id != reseller.pk:
+        errors.add("client_info.service_rule", _("Select a service rule of your reseller."))
+    problem = _manager_problem(info.manager, reseller_id=reseller.pk)
+    if problem is not None:
+        errors.add("client_info.manager", problem)
+    return replace(
+        info,
+        company_name=_check_company_name(errors, info, settings=settings),
+        postpay_permission=_check_postpay_permission(errors, info, reseller=reseller),
+    )
+
+
+def _check_company_name(
+    errors: _Errors, info: ClientInfo, *, settings: AccountValidationSettings
+) -> str:
+    """Given exactly when the type has a primary name, and free of what the
+    installation forbids in company names."""
+    key = "client_info.company_name"
+    if not info.client_type.has_company_name:
+        if info.company_name.strip():
+            errors.add(key, _("This client type has no company name."))
+        return ""
+    name = errors.checked(
+        key,
+        validation.clean_text,
+        info.company_name,
+        max_length=column_length(Client, "company_name"),
+        required=True,
+    )
+    for problem in validation.company_name_problems(name, settings=settings) if name else []:
+        errors.add(key, problem)
+    return name or ""
+
+
+def _check_postpay_permission(errors: _Errors, info: ClientInfo, *, reseller: Reseller) -> str:
+    """Chosen by hand while the reseller decides postpay manually; otherwise
+    not chosen, and "Verification not performed" until the platform checks."""
+    key, permission = "client_info.postpay_permission", info.postpay_permission
+    if reseller.postpay_is_manual:
+        if permission not in PostpayPermission.values:
+            errors.add(key, _("Select the postpay permission."))
+        return permission or ""
+    if permission is not None:
+        errors.add(key, _("Postpay is allowed automatically for this reseller."))
+    return PostpayPermission.NOT_VERIFIED
+
+
+# Contact fields that must be Latin when the reseller asks for it.
+LATIN_CONTACT_FIELDS = ("region", "city", "postal_code", "address_line1", "address_line2", "email")
+_CONTACT_TEXTS = {  # field: required
+    "region": False,
+    "city": True,
+    "postal_code": False,
+    "address_line1": True,
+    "address_line2": False,
+}
+
+
+def _check_contacts(
+    errors: _Errors,
+    contacts: Contacts | None,
+    *,
+    reseller: Reseller,
+    settings: AccountValidationSettings,
+) -> Contacts | None:
+    """A country the reseller serves; each text present where required and
+    within its column; a region the installation does not forbid; Latin
+    text when the reseller asks; a phone that exists, kept in E.164."""
+    if contacts is None:
+        return None
+    texts = {
+        name: errors.checked(
+            f"contacts.{name}",
+            validation.clean_text,
+            getattr(contacts, name),
+            max_length=column_length(Client, name),
+            required=required,
         )
-    return name[: Client._meta.get_field("name").max_length]
+        for name, required in _CONTACT_TEXTS.items()
+    }
+    texts["email"] = errors.checked(
+        "contacts.email",
+        validation.clean_email,
+        contacts.email,
+        max_length=column_length(Client, "email"),
+        required=True,
+    )
+    if contacts.country not in {code for code, _name in reseller.country_choices()}:
+        errors.add("contacts.country", _("Select one of the countries your reseller serves."))
+    if texts["region"]:
+        errors.checked(
+            "contacts.region", validation.validate_region, texts["region"], settings=settings
+        )
+    if reseller.latin_contacts:
+        for name in LATIN_CONTACT_FIELDS:
+            if texts[name]:
+                errors.checked(f"contacts.{name}", validation.validate_latin, texts[name])
+    phone = errors.checked(
+        "contacts.phone", phone_to_e164, contacts.phone.strip(), region=contacts.country
+    )
+    return Contacts(
+        country=contacts.country,
+        phone=phone or "",
+        **{name: value or "" for name, value in texts.items()},
+    )
 
 
-def _clean_attributes(
-    client_type: ClientType, values: Mapping[str, object], fail
+def _check_contract_person(errors: _Errors, person: ContractPerson | None) -> ContractPerson | None:
+    """First and last name and email given, each within its column."""
+    if person is None:
+        return None
+
+    def text(name: str, *, required: bool) -> str:
+        clean = validation.clean_email if name == "email" else validation.clean_text
+        value = errors.checked(
+            f"contract_person.{name}",
+            clean,
+            getattr(person, name),
+            max_length=column_length(Client, f"contract_{name}"),
+            required=required,
+        )
+        return value or ""
+
+    return ContractPerson(
+        first_name=text("first_name", required=True),
+        middle_name=text("middle_name", required=False),
+        last_name=text("last_name", required=True),
+        email=text("email", required=True),
+    )
+
+
+# User IDs are bigints: anything else names nobody.
+_MAX_ID = 2**63 - 1
+
+
+def _check_owner(
+    errors: _Errors, owner: Owner | None, *, reseller: Reseller, required: bool
+) -> User | NewOwner | None:
+    """Exactly one owner: an existing user the reseller reaches who is none of
+    the panel's own people (staff, superusers, managers; see
+    ``users.selectors.user_may_own_clients``), or a new user."""
+    if owner is None:
+        if required:
+            errors.add("owner", _("Select the owner or create a new user."))
+        return None
+    if isinstance(owner, NewOwner):
+        return _check_new_owner(errors, owner, reseller=reseller)
+    user = None
+    if isinstance(owner, ExistingOwner) and 0 < owner.user_id <= _MAX_ID:
+        user = selectors.user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
+    if user is None:
+        errors.add("owner.user", _("Select a user of your reseller's clients."))
+    elif not user_may_own_clients(user=user):
+        errors.add(
+            "owner.user",
+            _(
+                "Staff, administrators and panel managers cannot own a client: "
+                "select another user or create a new one."
+            ),
+        )
+    return user
+
+
+def _manager_problem(manager: Manager | None, *, reseller_id: int) -> str | None:
+    """Why this manager cannot look after a client of the reseller, or None:
+    only an active manager of the client's own reseller (or nobody) can."""
+    if manager is None:
+        return None
+    if manager.reseller_id != reseller_id:
+        return _("Select a manager of your reseller.")
+    if manager.status != ManagerStatus.ACTIVE:
+        return _("Select an active manager.")
+    return None
+
+
+def _check_new_user[T: NewUser](errors: _Errors, person: T, *, prefix: str) -> T:
+    """A user to create (a new owner, an invited user): names and email
+    within their columns, first and last name and email given, and an email
+    whose part before "@" is ASCII (no look-alike logins). Errors are keyed
+    ``<prefix><field>``; an email that fails comes back empty."""
+
+    def text(name: str, *, required: bool) -> str:
+        value = errors.checked(
+            f"{prefix}{name}",
+            validation.clean_text,
+            getattr(person, name),
+            max_length=column_length(User, name),
+            required=required,
+        )
+        return value or ""
+
+    email = errors.checked(
+        f"{prefix}email",
+        validation.clean_email,
+        person.email,
+        max_length=column_length(User, "email"),
+        required=True,
+    )
+    if email:
+        try:
+            validate_email_local_part_ascii(email)
+        except ValidationError as error:
+            errors.add(f"{prefix}email", error)
+            email = None
+    return type(person)(
+        first_name=text("first_name", required=True),
+        middle_name=text("middle_name", required=False),
+        last_name=text("last_name", required=True),
+        email=User.objects.normalize_email(email) if email else "",
+    )
+
+
+def _check_new_owner(errors: _Errors, owner: NewOwner, *, reseller: Reseller) -> NewOwner:
+    """A new user (``_check_new_user``) whose email no user has in any letter
+    case (the error offers the user who has it, when the reseller could make
+    them the owner)."""
+    owner = _check_new_user(errors, owner, prefix="owner.new_")
+    if owner.email:
+        problem = selectors.new_owner_email_problem(reseller=reseller, email=owner.email)
+        if problem is not None:
+            errors.add("owner.new_email", problem)
+    return owner
+
+
+def _check_attributes(
+    errors: _Errors,
+    values: AttributeValues | None,
+    *,
+    client_info: ClientInfo | None,
+    reseller: Reseller,
 ) -> list[ClientAttributeValue]:
-    """Check the values against the type's attributes shown on the page; a key
-    missing from ``values`` takes the attribute's default."""
-    attributes = rules_selectors.attribute_list_for_create(client_type=client_type)
+    """The values of the type's attributes shown on the page, each checked as
+    its definition says (``validation.clean_attribute_value``); a key left
+    out takes the attribute's default, a key of no such attribute is refused."""
+    if values is None or client_info is None or client_info.client_type.reseller_id != reseller.pk:
+        return []
+    attributes = rules_selectors.attribute_list_for_create(client_type=client_info.client_type)
     known = {attribute.key for attribute in attributes}
     for key in values:
         if key not in known:
-            fail(
+            errors.add(
                 "attributes",
                 ValidationError(
                     _("%(key)s is not an attribute of this client type."),
@@ -397,91 +547,166 @@ def _clean_attributes(
     rows = []
     for attribute in attributes:
         raw = values.get(attribute.key, validation.attribute_default(attribute))
-        try:
-            text = validation.clean_attribute_value(attribute, raw)
-        except ValidationError as error:
-            fail(f"attributes.{attribute.key}", error)
-            continue
+        text = errors.checked(
+            f"attributes.{attribute.key}", validation.clean_attribute_value, attribute, raw
+        )
         if text:
             rows.append(ClientAttributeValue(attribute=attribute, value=text))
     return rows
 
 
-def _event(*, event_type: str, data: dict, **fields) -> ClientEvent:
-    """An event-log entry worded from its data (clients/events.py), which the
-    client page words again in its reader's language."""
-    subject, description = event_wording(event_type, data)
-    return ClientEvent(
-        event_type=event_type, subject=subject, description=description, data=data, **fields
+POSTPAY_DECISIONS = frozenset({PostpayPermission.APPROVED, PostpayPermission.DECLINED})
+
+
+def _new_client(
+    checked: _Checked, *, actor: Manager, reseller: Reseller, token: uuid.UUID | None
+) -> Client:
+    """The client row to insert, from the checked sections."""
+    info, contacts, person = checked.client_info, checked.contacts, checked.contract_person
+    now = timezone.now()
+    terms_status = TermsStatus.NOT_REQUESTED
+    if reseller.terms_required:
+        terms_status = TermsStatus.ACCEPTED if checked.terms_accepted else TermsStatus.PENDING
+    # A permission chosen by hand as approved or declined is a decision: final.
+    decided = reseller.postpay_is_manual and info.postpay_permission in POSTPAY_DECISIONS
+    return Client(
+        reseller=reseller,
+        client_type=info.client_type,
+        company_name=info.company_name,
+        name=_display_name(info.client_type, info.company_name, person),
+        manager=info.manager,
+        service_rule=info.service_rule,
+        postpay_permission=info.postpay_permission,
+        postpay_decided_at=now if decided else None,
+        postpay_decided_by=actor.user if decided else None,
+        status=ClientStatus.ACTIVE,
+        # The contacts' fields are the client's columns; the contract person's
+        # are its contract_* columns.
+        **asdict(contacts),
+        **{f"contract_{name}": value for name, value in asdict(person).items()},
+        terms_status=terms_status,
+        terms_accepted_at=now if terms_status == TermsStatus.ACCEPTED else None,
+        terms_accepted_by=actor if terms_status == TermsStatus.ACCEPTED else None,
+        created_at=now,
+        created_by=actor.user,
+        creation_token=token,
     )
 
 
-def _log_creation(client: Client, *, actor: Manager, now) -> None:
-    events = [
-        _event(
-            event_type=EventType.CLIENT_CREATED,
-            data={"manager_id": actor.pk, "manager": str(actor)},
-            client=client,
-            created_at=now,
-            actor=actor.user,
-            visible_to_client=True,
-        )
-    ]
-    if client.terms_status == TermsStatus.ACCEPTED:
-        events.append(
-            _event(
-                event_type=EventType.TERMS_ACCEPTED,
-                data={
-                    "manager_id": actor.pk,
-                    "manager": str(actor),
-                    "terms_url": client.reseller.terms_url,
-                },
-                client=client,
-                created_at=now,
-                actor=actor.user,
-                visible_to_client=False,
+def _display_name(client_type: ClientType, company_name: str, person: ContractPerson) -> str:
+    name = client_type.build_display_name(
+        primary_name=company_name,
+        first_name=person.first_name,
+        middle_name=person.middle_name,
+        last_name=person.last_name,
+    )
+    if not name:
+        # A pattern of only %primary_name on a type without one: fall back to
+        # the contract person rather than a nameless client.
+        name = " ".join(part for part in (person.last_name, person.first_name) if part)
+    return name[: column_length(Client, "name")]
+
+
+def _client_write(client: Client, *, checked: _Checked, actor: Manager) -> Client:
+    """One transaction: the client row first (a second submit racing this one
+    stops at its unique creation token before writing anything else), the
+    new owner, the Owner access, the attribute values, the event log and the
+    notification. A new owner's email taken meanwhile by another page is
+    reported as the check would have."""
+    try:
+        with transaction.atomic():
+            client.save(force_insert=True)
+            owner = checked.owner
+            if isinstance(owner, NewOwner):
+                owner = _owner_user_create(owner)
+            ClientAccess.objects.create(
+                client=client, user=owner, level=AccessLevel.OWNER, created_at=client.created_at
             )
+            for value in checked.attribute_values:
+                value.client = client
+            ClientAttributeValue.objects.bulk_create(checked.attribute_values)
+            _record_creation(client, actor=actor)
+    except IntegrityError:
+        client.pk = None
+        if isinstance(checked.owner, NewOwner):
+            problem = selectors.new_owner_email_problem(
+                reseller=client.reseller, email=checked.owner.email
+            )
+            if problem is not None:
+                raise ValidationError({"owner.new_email": [problem]}) from None
+        raise
+    return client
+
+
+def _owner_user_create(owner: NewOwner) -> User:
+    # No usable password: the "client created" email's link lets the owner set one.
+    return User.objects.create_user(
+        email=owner.email,
+        password=None,
+        first_name=owner.first_name,
+        middle_name=owner.middle_name,
+        last_name=owner.last_name,
+    )
+
+
+def _record_creation(client: Client, *, actor: Manager) -> None:
+    """ "Client created", visible to the client and notified; and the terms the
+    manager accepted on the client's behalf, hidden from the client."""
+    manager = {"manager_id": actor.pk, "manager": str(actor)}
+    client_event_record(
+        client=client,
+        actor=actor.user,
+        event_type=EventType.CLIENT_CREATED,
+        data=manager,
+        visible_to_client=True,
+        created_at=client.created_at,
+    )
+    if client.terms_status == TermsStatus.ACCEPTED:
+        client_event_record(
+            client=client,
+            actor=actor.user,
+            event_type=EventType.TERMS_ACCEPTED,
+            data={**manager, "terms_url": client.reseller.terms_url},
+            visible_to_client=False,
+            created_at=client.created_at,
         )
-    ClientEvent.objects.bulk_create(events)
+
+
+@contextmanager
+def _one_client_per_token(token: uuid.UUID | None, *, reseller: Reseller) -> Iterator[None]:
+    """The double-submit rule, all of it: a page's one-time token makes one
+    client. A token that already made one raises DuplicateSubmission with
+    that client before any check (another reseller's token: the page has
+    expired). So does a failure of the checks or of the insert when a submit
+    racing this one committed the page's client meanwhile: its new owner's
+    email is taken by then, or the unique token stops the insert."""
+    if token is None:
+        yield
+        return
+    _raise_if_created(token, reseller=reseller)
+    try:
+        yield
+    except (ValidationError, IntegrityError):
+        _raise_if_created(token, reseller=reseller)
+        raise
+
+
+def _raise_if_created(token: uuid.UUID, *, reseller: Reseller) -> None:
+    existing = selectors.client_created_with_token(token=token)
+    if existing is None:
+        return
+    if existing.reseller_id != reseller.pk:
+        raise ValidationError({NON_FIELD_ERRORS: [_("This page has expired; open it again.")]})
+    raise DuplicateSubmission(existing)
 
 
 # --- Status changes and postpay decisions ----------------------------------------
 
-# Where a manager may move a client from each status (DESIGN.md, "Statuses").
-# Credit hold is never a manager's target: only the system sets it, through
-# client_set_credit_hold. Deleted is final.
-STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    ClientStatus.ACTIVE: frozenset({ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}),
-    ClientStatus.CREDIT_HOLD: frozenset(
-        {ClientStatus.ACTIVE, ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}
-    ),
-    ClientStatus.ADMINISTRATIVE_HOLD: frozenset({ClientStatus.ACTIVE, ClientStatus.DELETED}),
-    ClientStatus.DELETED: frozenset(),
-}
-POSTPAY_UNDECIDED = frozenset({PostpayPermission.NOT_VERIFIED, PostpayPermission.APPROVAL_REQUIRED})
-POSTPAY_DECISIONS = frozenset({PostpayPermission.APPROVED, PostpayPermission.DECLINED})
-
-
-def client_status_targets(*, client: Client) -> list[ClientStatus]:
-    """The statuses a manager may move the client to now, in ClientStatus order."""
-    allowed = STATUS_TRANSITIONS.get(client.status, frozenset())
-    return [status for status in ClientStatus if status in allowed]
-
-
-def client_postpay_can_decide(*, client: Client) -> bool:
-    """Whether a manager may still approve or decline the client's postpay:
-    only while the reseller decides by hand, and only once."""
-    return (
-        client.reseller.postpay_is_manual
-        and client.postpay_decided_at is None
-        and client.postpay_permission in POSTPAY_UNDECIDED
-    )
-
 
 def _check_actor(*, actor: Manager, client: Client) -> None:
     # Views reach clients through the scoped selectors; this guards other callers.
-    in_scope = actor.reseller.is_root or actor.reseller_id == client.reseller_id
-    if actor.status != ManagerStatus.ACTIVE or not in_scope:
+    in_reach = selectors.reseller_in_reach(manager=actor, reseller=client.reseller)
+    if actor.status != ManagerStatus.ACTIVE or not in_reach:
         raise ValidationError(_("You cannot act on this client."), code="not_allowed")
 
 
@@ -497,30 +722,30 @@ def _apply_status(client: Client, *, status: str, actor: User | None) -> None:
     old_status = client.status
     client.status = status
     client.save(update_fields=["status"])
-    _event(
+    client_event_record(
+        client=client,
+        actor=actor,
         event_type=EventType.STATUS_CHANGED,
         data={
             "old_status": old_status,
             "new_status": status,
             "actor": (actor.get_full_name() or actor.email) if actor is not None else None,
         },
-        client=client,
-        actor=actor,
         visible_to_client=True,
-    ).save()
-    notify(event=EventType.STATUS_CHANGED, client=client, actor=actor)
+    )
 
 
 def client_set_status(*, actor: Manager, client: Client, status: str) -> Client:
     """Move the client to another status on a manager's decision, with its
     event-log entry and the ``client.status_changed`` notification, in one
     transaction. The move is checked against the row's current status under a
-    lock; a move STATUS_TRANSITIONS does not allow raises ValidationError.
-    Returns the updated client (the given instance gets the new status too)."""
+    lock; a move ``selectors.client_status_targets`` does not offer raises
+    ValidationError. Returns the updated client (the given instance gets the
+    new status too)."""
     _check_actor(actor=actor, client=client)
     with transaction.atomic():
         locked = _lock_client(client)
-        if status not in STATUS_TRANSITIONS.get(locked.status, frozenset()):
+        if status not in selectors.client_status_targets(client=locked):
             raise ValidationError(
                 _("A client cannot go from the status %(old)s to %(new)s."),
                 code="transition_not_allowed",
@@ -556,8 +781,9 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
 
     Allowed only while the reseller's "Allow client postpay" is Manually and
     the permission is still "Verification not performed" or "Approval
-    required"; anything else raises ValidationError. The event-log entry is
-    hidden from the client: the verification is the reseller's own business."""
+    required" (``selectors.client_postpay_can_decide``); anything else raises
+    ValidationError. The event-log entry is hidden from the client: the
+    verification is the reseller's own business."""
     _check_actor(actor=actor, client=client)
     if decision not in POSTPAY_DECISIONS:
         raise ValidationError(_("Choose to approve or to decline."), code="invalid_decision")
@@ -568,9 +794,7 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
                 _("This reseller's postpay permission is decided automatically."),
                 code="postpay_automatic",
             )
-        if locked.postpay_decided_at is not None or (
-            locked.postpay_permission not in POSTPAY_UNDECIDED
-        ):
+        if not selectors.client_postpay_can_decide(client=locked):
             raise ValidationError(
                 _("The postpay permission has already been decided: %(permission)s."),
                 code="postpay_decided",
@@ -583,18 +807,18 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
         locked.save(
             update_fields=["postpay_permission", "postpay_decided_at", "postpay_decided_by"]
         )
-        _event(
+        client_event_record(
+            client=locked,
+            actor=actor.user,
             event_type=EventType.POSTPAY_DECIDED,
             data={
                 "old_permission": old_permission,
                 "new_permission": decision,
                 "actor": actor.user.get_full_name() or actor.user.email,
             },
-            client=locked,
-            created_at=locked.postpay_decided_at,
-            actor=actor.user,
             visible_to_client=False,
-        ).save()
+            created_at=locked.postpay_decided_at,
+        )
     client.postpay_permission = locked.postpay_permission
     client.postpay_decided_at = locked.postpay_decided_at
     client.postpay_decided_by = locked.postpay_decided_by
@@ -613,34 +837,6 @@ def _name(user: User | None) -> str | None:
     return (user.get_full_name() or user.email) if user is not None else None
 
 
-def _log_action(
-    *,
-    client: Client,
-    event_type: str,
-    data: dict,
-    actor: User | None,
-    visible_to_client: bool,
-    recipients: Sequence[User] | None = None,
-    created_at: dt.datetime | None = None,
-) -> ClientEvent:
-    """Write one event-log entry and, for an entry the client may see, queue
-    its notification (the reseller's event handler decides whether one goes
-    out; ``recipients`` default to the owner) in the caller's transaction. An
-    entry hidden from the client is never announced to the client."""
-    entry = _event(
-        event_type=event_type,
-        data=data,
-        client=client,
-        actor=actor,
-        visible_to_client=visible_to_client,
-        created_at=created_at or timezone.now(),
-    )
-    entry.save()
-    if visible_to_client:
-        notify(event=event_type, client=client, actor=actor, recipients=recipients, log_entry=entry)
-    return entry
-
-
 def _mark_changed(client: Client, *, actor: Manager, now: dt.datetime) -> list[str]:
     """Count a change of what the Edit client page shows (its stale-data check
     compares this version); returns the fields to save."""
@@ -650,24 +846,12 @@ def _mark_changed(client: Client, *, actor: Manager, now: dt.datetime) -> list[s
     return ["version", "updated_at", "updated_by"]
 
 
-def manager_problem(*, manager: Manager | None, reseller_id: int) -> str | None:
-    """Why this manager cannot be the client's responsible manager, or None:
-    only an active manager of the client's own reseller (or nobody) can."""
-    if manager is None:
-        return None
-    if manager.reseller_id != reseller_id:
-        return _("Select a manager of your reseller.")
-    if manager.status != ManagerStatus.ACTIVE:
-        return _("Select an active manager.")
-    return None
-
-
 def _apply_manager(
     client: Client, *, manager: Manager | None, actor: Manager, now: dt.datetime
 ) -> None:
     old = client.manager
     client.manager = manager
-    _log_action(
+    client_event_record(
         client=client,
         event_type=EventType.MANAGER_CHANGED,
         data={
@@ -692,7 +876,7 @@ def client_set_manager(*, actor: Manager, client: Client, manager: Manager | Non
     _check_actor(actor=actor, client=client)
     with transaction.atomic():
         locked = _lock_client(client)
-        problem = manager_problem(manager=manager, reseller_id=locked.reseller_id)
+        problem = _manager_problem(manager, reseller_id=locked.reseller_id)
         if problem is not None:
             raise ValidationError({"manager": [ValidationError(problem, code="invalid_manager")]})
         if locked.manager_id != (manager.pk if manager else None):
@@ -709,11 +893,12 @@ def client_set_manager(*, actor: Manager, client: Client, manager: Manager | Non
     return locked
 
 
-def _client_user_problem(*, actor: Manager, user: User) -> ValidationError | None:
-    """Why the actor may not give this existing user access to a client: the
-    same reach and the same exclusion of the panel's own people as an owner
-    (users.selectors.user_may_own_clients)."""
-    if not user_list_reachable(reseller=actor.reseller).filter(pk=user.pk).exists():
+def _client_user_problem(*, client: Client, user: User) -> ValidationError | None:
+    """Why this existing user cannot be given access to the client: the
+    client's reseller must reach them (as an owner at creation), and the
+    panel's own people are nobody's users (``user_may_own_clients``)."""
+    reachable = selectors.user_list_reachable(reseller=client.reseller)
+    if not reachable.filter(pk=user.pk).exists():
         return ValidationError(_("Select a user of your reseller's clients."), code="unreachable")
     if not user_may_own_clients(user=user):
         return ValidationError(
@@ -741,7 +926,7 @@ def _grant(
 ) -> ClientAccess:
     now = timezone.now()
     access = ClientAccess.objects.create(client=client, user=user, level=level, created_at=now)
-    _log_action(
+    client_event_record(
         client=client,
         event_type=EventType.USER_ADDED,
         data={
@@ -790,7 +975,7 @@ def client_access_add(
     problem = _level_problem(level)
     if problem is not None:
         raise ValidationError({"level": [problem]})
-    problem = _client_user_problem(actor=actor, user=user)
+    problem = _client_user_problem(client=client, user=user)
     if problem is not None:
         raise ValidationError({"user": [problem]})
     with transaction.atomic():
@@ -804,17 +989,6 @@ def client_access_add(
         return _grant(client=locked, user=user, level=level, actor=actor, invited=False), True
 
 
-@dataclass(frozen=True, kw_only=True)
-class NewUser:
-    """A person to invite as a client's user: created without a password,
-    which they set through the link of the ``client.user_added`` email."""
-
-    first_name: str
-    last_name: str
-    email: str
-    middle_name: str = ""
-
-
 def client_user_invite(
     *, actor: Manager, client: Client, new_user: NewUser, level: str
 ) -> tuple[ClientAccess, bool]:
@@ -826,47 +1000,20 @@ def client_user_invite(
     whether it was made: a repeated submit of the same invitation finds the
     user it made, with this access, and makes nothing."""
     _check_actor(actor=actor, client=client)
-    errors: dict[str, list[ValidationError]] = {}
-
-    def fail(field: str, error: ValidationError | str) -> None:
-        errors.setdefault(field, []).append(
-            error if isinstance(error, ValidationError) else ValidationError(error)
-        )
-
+    errors = _Errors()
     problem = _level_problem(level)
     if problem is not None:
-        fail("level", problem)
-    new_user = NewUser(
-        first_name=new_user.first_name.strip(),
-        middle_name=new_user.middle_name.strip(),
-        last_name=new_user.last_name.strip(),
-        email=User.objects.normalize_email(new_user.email.strip()),
-    )
-    for field in ("first_name", "last_name", "email"):
-        if not getattr(new_user, field):
-            fail(f"new_user.{field}", REQUIRED)
-    for field in ("first_name", "middle_name", "last_name", "email"):
-        # The column's own limit, with Django's message.
-        _collect(
-            fail,
-            f"new_user.{field}",
-            MaxLengthValidator(User._meta.get_field(field).max_length),
-            getattr(new_user, field),
+        errors.add("level", problem)
+    new_user = _check_new_user(errors, new_user, prefix="new_user.")
+    if errors.by_key and new_user.email:
+        # Reported with the other errors in one round; otherwise checked under
+        # the client's lock below, where a repeated submit is recognised.
+        problem = selectors.new_owner_email_problem(
+            reseller=client.reseller, email=new_user.email, as_owner=False
         )
-    if new_user.email and "new_user.email" not in errors:
-        try:
-            validate_email(new_user.email)
-            validate_email_local_part_ascii(new_user.email)
-        except ValidationError as error:
-            fail("new_user.email", error)
-        else:
-            # With other errors, reported in the same round; otherwise checked
-            # under the lock below, where a repeated submit is recognised.
-            existing = User.objects.filter(email__iexact=new_user.email).first() if errors else None
-            if existing is not None:
-                fail("new_user.email", _user_email_taken(actor, existing))
-    if errors:
-        raise ValidationError(errors)
+        if problem is not None:
+            errors.add("new_user.email", problem)
+    errors.raise_if_any()
     try:
         with transaction.atomic():
             locked = _lock_client(client)
@@ -881,7 +1028,7 @@ def client_user_invite(
                     return access, False
                 if access is not None:
                     raise _already_has_access(access, field="new_user.email")
-                raise ValidationError({"new_user.email": [_user_email_taken(actor, existing)]})
+                raise ValidationError({"new_user.email": [_email_taken(client, new_user.email)]})
             user = User.objects.create_user(
                 email=new_user.email,
                 password=None,
@@ -895,26 +1042,13 @@ def client_user_invite(
         existing = User.objects.filter(email__iexact=new_user.email).first()
         if existing is None:
             raise
-        raise ValidationError({"new_user.email": [_user_email_taken(actor, existing)]}) from None
+        raise ValidationError({"new_user.email": [_email_taken(client, new_user.email)]}) from None
 
 
-def _user_email_taken(actor: Manager, existing: User) -> ValidationError:
-    """A new user's email that is someone's already: offer that user when the
-    actor reaches them, name nobody otherwise."""
-    if _client_user_problem(actor=actor, user=existing) is None:
-        return ValidationError(
-            _("%(user)s already has this email: add this user as an existing user instead."),
-            code="email_taken",
-            params={"user": str(existing), "user_id": existing.pk},
-        )
-    return ValidationError(
-        _(
-            "A user with this email already exists but is not one of your clients' users; "
-            "use another email or ask an administrator."
-        ),
-        code="email_taken",
-        params={"user_id": None},
-    )
+def _email_taken(client: Client, email: str) -> ValidationError:
+    return selectors.new_owner_email_problem(
+        reseller=client.reseller, email=email, as_owner=False
+    ) or ValidationError(_("A user with this email already exists."), code="email_taken")
 
 
 def _locked_access(client: Client, user: User) -> ClientAccess | None:
@@ -976,7 +1110,7 @@ def client_access_set_level(
         old_level = access.level
         access.level = level
         access.save(update_fields=["level"])
-        _log_action(
+        client_event_record(
             client=locked,
             event_type=EventType.USER_LEVEL_CHANGED,
             data={
@@ -1021,7 +1155,7 @@ def client_access_remove(*, actor: Manager, client: Client, user: User) -> bool:
             )
         level = access.level
         access.delete()
-        _log_action(
+        client_event_record(
             client=locked,
             event_type=EventType.USER_REMOVED,
             data={
@@ -1089,7 +1223,7 @@ def client_ownership_transfer(*, actor: Manager, client: Client, user: User) -> 
         old_level = target.level
         target.level = AccessLevel.OWNER
         target.save(update_fields=["level"])
-        _log_action(
+        client_event_record(
             client=locked,
             event_type=EventType.OWNERSHIP_TRANSFERRED,
             data={
@@ -1141,7 +1275,7 @@ def client_terms_accept_by_owner(*, client: Client, user: User, address: str | N
                 "terms_accepted_from",
             ]
         )
-        _log_action(
+        client_event_record(
             client=locked,
             event_type=EventType.TERMS_ACCEPTED,
             data={

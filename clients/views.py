@@ -11,19 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clients import selectors, services
-from clients.directory import directory_enabled, directory_suggest_answer
-from clients.export import client_csv_columns, client_csv_lines
-from clients.forms import (
+from clients.autofill import (
     AUTOFILL_COUNT,
     AUTOFILL_MIN_QUERY,
     AutofillOption,
     AutofillRequest,
-    ClientCreatePage,
     autofill_values,
-    page_action,
-    parse_token,
 )
-from clients.forms_actions import (
+from clients.directory import directory_enabled, directory_suggest_answer
+from clients.export import client_csv_columns, client_csv_lines
+from clients.forms.actions import (
     ClientManagerForm,
     ClientPostpayForm,
     ClientStatusForm,
@@ -32,7 +29,8 @@ from clients.forms_actions import (
     ClientUserPickForm,
     UserMode,
 )
-from clients.forms_list import ClientListForm
+from clients.forms.list import ClientListForm
+from clients.forms.page import ClientCreatePage, page_action
 from clients.models import AccessLevel, Client, ClientAccess, ClientStatus, PostpayPermission
 from clients.selectors import owner_search
 from notifications.selectors import delivery_list_for_client
@@ -176,11 +174,11 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "events": events,
             "deliveries": delivery_list_for_client(client=client)[:DELIVERIES_SHOWN],
             # Actions the manager's role may not take are not offered (users.roles).
-            "status_targets": services.client_status_targets(client=client)
+            "status_targets": selectors.client_status_targets(client=client)
             if request.user.has_perm(roles.perm(roles.CHANGE_STATUS))
             else [],
             "show_postpay": client.reseller.postpay_is_manual,
-            "postpay_can_decide": services.client_postpay_can_decide(client=client)
+            "postpay_can_decide": selectors.client_postpay_can_decide(client=client)
             and request.user.has_perm(roles.perm(roles.DECIDE_POSTPAY)),
             "postpay_decisions": ClientPostpayForm.base_fields["decision"].choices,
             "show_reseller": request.manager.reseller.is_root,
@@ -206,7 +204,7 @@ def client_status_change(request: HttpRequest, client_id: int) -> HttpResponse:
         return _refuse(request, client, ValidationError(_("Choose a status.")))
     status = ClientStatus(form.cleaned_data["status"])
     if request.method == "GET":
-        if status not in services.client_status_targets(client=client):
+        if status not in selectors.client_status_targets(client=client):
             return _refuse(
                 request,
                 client,
@@ -235,7 +233,7 @@ def client_postpay_decide(request: HttpRequest, client_id: int) -> HttpResponse:
         return _refuse(request, client, ValidationError(_("Choose to approve or to decline.")))
     decision = PostpayPermission(form.cleaned_data["decision"])
     if request.method == "GET":
-        if not services.client_postpay_can_decide(client=client):
+        if not selectors.client_postpay_can_decide(client=client):
             return _refuse(
                 request, client, ValidationError(_("The postpay permission cannot be decided now."))
             )
@@ -266,9 +264,13 @@ def _create_page(request: HttpRequest, page: ClientCreatePage) -> HttpResponse:
 def client_create(request: HttpRequest) -> HttpResponse:
     """The Add client page. GET shows it with a fresh one-time token. POST
     creates the client through ``services.client_create`` and goes to its
-    page; the page's helper buttons (apply the type, find the owner, select
-    that user, copy the contract person), which work without JavaScript, post
-    here too and only re-render the page with what was typed."""
+    page; a page whose forms could not read every value is checked by
+    ``services.client_create_check``, so that the page shows both kinds of
+    error in one round. A second submit of a page that made its client leads
+    to that client (the service tells). The page's helper buttons (apply the
+    type, find the owner, select that user, copy the contract person), which
+    work without JavaScript, post here too and only re-render the page with
+    what was typed."""
     manager = request.manager
     if request.method == "GET":
         return _create_page(request, ClientCreatePage(manager=manager))
@@ -278,35 +280,22 @@ def client_create(request: HttpRequest) -> HttpResponse:
         return _create_page(
             request, ClientCreatePage.refreshed(manager=manager, data=request.POST, action=action)
         )
-    token = parse_token(request.POST.get("creation_token"))
-    if token is None:
+    page = ClientCreatePage(manager=manager, data=request.POST)
+    if page.expired:
         page = ClientCreatePage.refreshed(manager=manager, data=request.POST)
         page.page_errors.append(_("This page has expired; check it and submit again."))
         return _create_page(request, page)
-    # A second submit of a page that already made its client: no validation,
-    # which could only fail now (the new owner's email is taken by then).
-    existing = selectors.client_created_from_page(manager=manager, token=token)
-    if existing is not None:
-        return _already_created(request, existing)
-
-    page = ClientCreatePage(manager=manager, data=request.POST, token=token)
-    if page.is_valid():
-        try:
-            client = services.client_create(actor=manager, **page.service_arguments())
-        except services.DuplicateSubmission as duplicate:
-            return _already_created(request, duplicate.client)
-        except ValidationError as error:
-            page.add_service_errors(error)
-        else:
+    target = {"actor": manager, "reseller": manager.reseller, "creation_token": page.token}
+    try:
+        if page.is_valid():
+            client = services.client_create(**target, **page.inputs())
             messages.success(request, _("The client %(name)s is created.") % {"name": client.name})
             return redirect("clients:detail", client_id=client.pk)
-    else:
-        # A submit racing another of the same page may have failed only because
-        # the other one committed meanwhile (its new owner's email is taken by
-        # then); the service makes the same check for its own errors.
-        existing = selectors.client_created_from_page(manager=manager, token=token)
-        if existing is not None:
-            return _already_created(request, existing)
+        page.add_service_errors(services.client_create_check(**target, **page.inputs()))
+    except services.DuplicateSubmission as duplicate:
+        return _already_created(request, duplicate.client)
+    except ValidationError as error:
+        page.add_service_errors(error)
     return _create_page(request, page)
 
 
@@ -330,7 +319,7 @@ def client_create_type(request: HttpRequest) -> HttpResponse:
 def client_owner_search(request: HttpRequest) -> HttpResponse:
     """htmx: the users the manager may make the owner, matching the query by
     name or email (at least three characters, at most twenty users; see
-    users.selectors.owner_search)."""
+    clients.selectors.owner_search)."""
     query = request.GET.get("owner-query", request.GET.get("q", "")).replace("\x00", "")
     users = owner_search(reseller=request.manager.reseller, query=query)
     return render(
@@ -591,9 +580,7 @@ def client_user_add(request: HttpRequest, client_id: int) -> HttpResponse:
             request,
             client,
             found,
-            results=selectors.client_user_candidates(
-                manager=request.manager, client=client, query=query
-            ),
+            results=selectors.client_user_candidates(client=client, query=query),
             query=query,
         )
     if valid:
@@ -640,9 +627,7 @@ def client_user_search(request: HttpRequest, client_id: int) -> HttpResponse:
         request,
         "clients/_user_search_results.html",
         {
-            "results": selectors.client_user_candidates(
-                manager=request.manager, client=client, query=query
-            ),
+            "results": selectors.client_user_candidates(client=client, query=query),
             "query": query,
             "searched": True,
         },

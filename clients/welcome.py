@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
-from clients.forms_welcome import OwnerPasswordForm, TermsAcceptanceForm
+from clients.forms.welcome import OwnerPasswordForm, TermsAcceptanceForm
 from clients.selectors import client_list_awaiting_owner_terms
 from clients.services import client_owner_welcome, client_terms_accept_by_owner
 from notifications import selectors

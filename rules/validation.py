@@ -1,9 +1,10 @@
-"""Pure checks of what an operator types on the Add client page.
+"""Pure checks of the values a client is created with.
 
 Nothing here reads the database: the caller passes the settings and the
-attribute. The forms call these checks to put each message beside its field,
-and ``clients.services.client_create`` calls them again, because the service
-is the last line whatever the form did.
+attribute. ``clients.services.client_create`` is the one caller that decides
+(the Add client page and the API reach these checks only through it); the
+page's autofill asks ``company_name_problems`` only to choose which spelling
+of a directory name to fill in.
 """
 
 import bisect
@@ -13,6 +14,11 @@ from collections.abc import Iterable
 
 from anyascii import anyascii
 from django.core.exceptions import ValidationError
+from django.core.validators import (
+    MaxLengthValidator,
+    ProhibitNullCharactersValidator,
+    validate_email,
+)
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_errors
@@ -21,6 +27,7 @@ from stdnum.ru import ogrn as stdnum_ogrn
 
 from rules.models import AccountValidationSettings, Attribute, AttributeValueType
 
+# The one definition of this message in the project (Django's forms have their own).
 REQUIRED_MESSAGE = _("This field is required.")
 
 
@@ -29,6 +36,31 @@ def _quote(parts: Iterable[str]) -> str:
     English, «…» in Russian (the catalogue holds the marks)."""
     quoted = pgettext("quotation marks around a quoted value", "“%(value)s”")
     return ", ".join(quoted % {"value": part} for part in parts)
+
+
+# Text fields -----------------------------------------------------------------
+
+
+def clean_text(value: str, *, max_length: int, required: bool = False, strip: bool = True) -> str:
+    """A typed text as it is stored: without surrounding spaces (unless
+    ``strip`` is off), present when required, without NUL characters (which
+    PostgreSQL cannot store) and no longer than its column."""
+    text = value.strip() if strip else value
+    if not text:
+        if required:
+            raise ValidationError(REQUIRED_MESSAGE, code="required")
+        return ""
+    ProhibitNullCharactersValidator()(text)
+    MaxLengthValidator(max_length)(text)
+    return text
+
+
+def clean_email(value: str, *, max_length: int, required: bool = False) -> str:
+    """An email address as it is stored (see ``clean_text``), in a valid form."""
+    text = clean_text(value, max_length=max_length, required=required)
+    if text:
+        validate_email(text)
+    return text
 
 
 # Company names ---------------------------------------------------------------

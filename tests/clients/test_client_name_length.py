@@ -10,8 +10,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from clients.inputs import NewOwner
 from clients.models import Client
-from clients.services import NewOwner, client_create
 from tests.clients.test_autofill_suggest import SUGGEST_PATH, Options, suggest, switch_on
 from tests.clients.test_client_create_page import (
     CREATE_URL,
@@ -22,7 +22,7 @@ from tests.clients.test_client_create_page import (
     page_data,
     person,
 )
-from tests.clients.test_client_create_service import arguments, written
+from tests.clients.test_client_create_service import arguments, client_create, written
 from tests.guards import finishes_within
 from users.models import User
 
@@ -63,13 +63,14 @@ def test_the_service_refuses_a_company_name_longer_than_its_column(petr, sub_rul
             actor=petr,
             **arguments(
                 sub_rules,
-                client_type=sub_rules["company"],
-                company_name=name,
+                client_info={"client_type": sub_rules["company"], "company_name": name},
                 attributes={"inn": VALID_INN, "kpp": VALID_KPP, "ogrn": VALID_OGRN},
             ),
         )
 
-    assert caught.value.message_dict["company_name"] == [length_message(COMPANY_COLUMN, LONG)]
+    assert caught.value.message_dict["client_info.company_name"] == [
+        length_message(COMPANY_COLUMN, LONG)
+    ]
     assert written() == before
 
 
@@ -81,9 +82,9 @@ def test_the_service_refuses_a_new_owners_name_longer_than_its_column(petr, sub_
     before = written()
 
     with pytest.raises(ValidationError) as caught:  # not DataError
-        client_create(actor=petr, **arguments(sub_rules, new_owner=NewOwner(**owner)))
+        client_create(actor=petr, **arguments(sub_rules, owner=NewOwner(**owner)))
 
-    assert caught.value.message_dict[f"new_owner.{field}"] == [length_message(limit, LONG)]
+    assert caught.value.message_dict[f"owner.new_{field}"] == [length_message(limit, LONG)]
     assert written() == before
 
 

@@ -8,8 +8,9 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from clients.inputs import NewUser
 from clients.models import AccessLevel, Client, ClientStatus, PostpayPermission
-from clients.services import ASSIGNABLE_LEVELS, NewUser
+from clients.services import ASSIGNABLE_LEVELS
 from users.models import Manager
 
 
