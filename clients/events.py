@@ -10,12 +10,16 @@ bulk loader) is shown as it was stored.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
+from django_countries import countries
 
 from clients.models import AccessLevel, ClientStatus, EventType, PostpayPermission
+from rules.models import AttributeValueType
 
 
 def choice_label(choices: type, key: str) -> str:
@@ -121,6 +125,56 @@ def _ownership_transferred(data: Mapping[str, Any]) -> tuple[str, str]:
     )
 
 
+# What each changed field is called in the log of an edit (a change that
+# carries its own label, an attribute or the company name, uses that).
+FIELD_LABELS = {
+    "client_info.client_type": gettext_lazy("Client type"),
+    "client_info.company_name": gettext_lazy("Company name"),
+    "client_info.service_rule": gettext_lazy("Service rule"),
+    "client_info.name": gettext_lazy("Name"),
+    "contacts.country": gettext_lazy("Country"),
+    "contacts.region": gettext_lazy("Region"),
+    "contacts.city": gettext_lazy("City"),
+    "contacts.postal_code": gettext_lazy("Postal code"),
+    "contacts.address_line1": gettext_lazy("Address"),
+    "contacts.address_line2": gettext_lazy("Address, line 2"),
+    "contacts.phone": gettext_lazy("Phone"),
+    "contacts.email": gettext_lazy("Email"),
+    "contract_person.first_name": gettext_lazy("Contract person's first name"),
+    "contract_person.last_name": gettext_lazy("Contract person's last name"),
+    "contract_person.middle_name": gettext_lazy("Contract person's middle name"),
+    "contract_person.email": gettext_lazy("Contract person's email"),
+}
+
+
+def _value(change: Mapping[str, Any], side: str) -> str:
+    value, kind = change[side], change.get("kind")
+    if kind == AttributeValueType.CHECKBOX:
+        return gettext("Yes") if value else gettext("No")
+    if not value:
+        return "—"
+    if kind == "country":
+        return str(countries.name(value)) or value
+    if kind == AttributeValueType.DATE:
+        try:
+            return date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _client_updated(data: Mapping[str, Any]) -> tuple[str, str]:
+    labels, lines = [], []
+    for change in data["changes"]:
+        label = change.get("label") or str(FIELD_LABELS[change["field"]])
+        labels.append(label)
+        lines.append(f"{label}: {_value(change, 'old')} → {_value(change, 'new')}")
+    return (
+        gettext("Details changed: %(fields)s") % {"fields": ", ".join(labels)},
+        "\n".join([*lines, gettext("Changed by %(actor)s.") % {"actor": data["actor"]}]),
+    )
+
+
 WORDING: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
     EventType.CLIENT_CREATED: _created,
     EventType.TERMS_ACCEPTED: _terms_accepted,
@@ -131,6 +185,7 @@ WORDING: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
     EventType.USER_LEVEL_CHANGED: _user_level_changed,
     EventType.USER_REMOVED: _user_removed,
     EventType.OWNERSHIP_TRANSFERRED: _ownership_transferred,
+    EventType.CLIENT_UPDATED: _client_updated,
 }
 
 

@@ -919,3 +919,23 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
             :OWNER_SEARCH_LIMIT
         ]
     )
+
+
+def client_attribute_values(*, client: Client) -> dict[str, str]:
+    """The client's stored attribute values by attribute key, as text."""
+    return dict(
+        ClientAttributeValue.objects.filter(client=client).values_list("attribute__key", "value")
+    )
+
+
+def client_hidden_values_lost(*, client: Client, client_type: ClientType) -> list[str]:
+    """The names of the client's attributes that the client pages do not show
+    (read-only for admin), hold a value, and do not belong to ``client_type``:
+    what a change to that type would lose unseen."""
+    return list(
+        ClientAttributeValue.objects.filter(client=client, attribute__read_only_for_admin=True)
+        .exclude(value="")
+        .exclude(attribute__client_types=client_type)
+        .order_by("attribute__weight", "attribute__name")
+        .values_list("attribute__name", flat=True)
+    )

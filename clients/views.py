@@ -29,6 +29,7 @@ from clients.forms.actions import (
     ClientUserPickForm,
     UserMode,
 )
+from clients.forms.edit import ACTION_APPLY_TYPE, ClientEditPage
 from clients.forms.list import ClientListForm
 from clients.forms.page import ClientCreatePage, page_action
 from clients.models import AccessLevel, Client, ClientAccess, ClientStatus, PostpayPermission
@@ -151,7 +152,9 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     status and postpay actions allowed from its current state."""
     client = selectors.client_get(manager=request.manager, client_id=client_id)
     may = request.user.has_perm
-    can_change_manager = may(roles.perm(roles.CHANGE_MANAGER))
+    # A deleted client's details, manager and users stay as they were.
+    changeable = client.status != ClientStatus.DELETED
+    can_change_manager = changeable and may(roles.perm(roles.CHANGE_MANAGER))
     accesses = list(selectors.client_access_list(client=client))
     events = Paginator(selectors.client_event_list(client=client), EVENTS_PER_PAGE).get_page(
         request.GET.get("events_page", "").replace("\x00", "")
@@ -163,8 +166,9 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "client": client,
             "accesses": accesses,
             "owner_access": next((a for a in accesses if a.level == AccessLevel.OWNER), None),
-            "can_manage_users": may(roles.perm(roles.MANAGE_USERS)),
-            "can_transfer": may(roles.perm(roles.TRANSFER_OWNERSHIP)),
+            "can_edit": changeable and may(roles.perm(roles.EDIT_CLIENT)),
+            "can_manage_users": changeable and may(roles.perm(roles.MANAGE_USERS)),
+            "can_transfer": changeable and may(roles.perm(roles.TRANSFER_OWNERSHIP)),
             "can_change_manager": can_change_manager,
             "manager_form": ClientManagerForm(client=client, offered=_offered_managers(client))
             if can_change_manager
@@ -632,3 +636,66 @@ def client_user_search(request: HttpRequest, client_id: int) -> HttpResponse:
             "searched": True,
         },
     )
+
+
+# --- The Edit client page ------------------------------------------------------------
+
+
+def _edit_page(request: HttpRequest, page: ClientEditPage) -> HttpResponse:
+    return render(request, "clients/edit.html", {"page": page, "client": page.client})
+
+
+def _editable_client(request: HttpRequest, client_id: int) -> Client:
+    return selectors.client_get(manager=request.manager, client_id=client_id)
+
+
+@require_http_methods(["GET", "POST"])
+@manager_permission_required(roles.EDIT_CLIENT)
+def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The Edit client page: the Add client page's sections but the owner,
+    filled from the client. POST saves through ``services.client_update``
+    (the same checks as Add client) and goes back to the client page, which
+    shows the change in the event log; a page whose forms could not read
+    every value is checked by ``services.client_update_check`` too, so both
+    kinds of error show in one round. A save over someone else's newer
+    change is refused with who and when; a second submit of a saved page
+    changes nothing. "Apply the client type" (the page without JavaScript)
+    re-renders it with what was typed."""
+    client = _editable_client(request, client_id)
+    manager = request.manager
+    if client.status == ClientStatus.DELETED:
+        return _refuse(request, client, ValidationError(_("A deleted client cannot be changed.")))
+    if request.method == "GET":
+        return _edit_page(request, ClientEditPage(manager=manager, client=client))
+    if ACTION_APPLY_TYPE in request.POST:
+        return _edit_page(
+            request, ClientEditPage.refreshed(manager=manager, client=client, data=request.POST)
+        )
+    page = ClientEditPage(manager=manager, client=client, data=request.POST)
+    try:
+        if page.is_valid():
+            _saved, changed = services.client_update(
+                actor=manager, client=client, version=page.version, **page.inputs()
+            )
+            if changed:
+                messages.success(request, _("The changes are saved."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect(reverse("clients:detail", args=[client.pk]) + "#events")
+        page.add_service_errors(
+            services.client_update_check(actor=manager, client=client, **page.inputs())
+        )
+    except ValidationError as error:
+        page.add_service_errors(error)
+    return _edit_page(request, page)
+
+
+@require_http_methods(["POST"])
+@manager_permission_required(roles.EDIT_CLIENT)
+def client_edit_type(request: HttpRequest, client_id: int) -> HttpResponse:
+    """htmx: the parts of the Edit client page that depend on the client
+    type (the company-name field and, out of band, Additional information)
+    for the type chosen in the posted page."""
+    client = _editable_client(request, client_id)
+    page = ClientEditPage.refreshed(manager=request.manager, client=client, data=request.POST)
+    return render(request, "clients/_create_type_parts.html", {"page": page})

@@ -61,6 +61,14 @@ MATRIX: dict[str, tuple[str, list[tuple[str, str, dict]]]] = {
         ],
     ),
     "clients:manager": ("client", [("get", "", {}), ("post", "", {"manager": ""})]),
+    "clients:edit": (
+        "client",
+        [
+            ("get", "", {}),
+            ("post", "", {"version": "1", "contacts-city": "Тверь", "contacts-country": "RU"}),
+        ],
+    ),
+    "clients:edit_type": ("client", [("post", "", {"client_info-client_type": ""})]),
     "clients:user_add": (
         "client",
         [
@@ -185,6 +193,7 @@ def test_another_resellers_manager_gets_404_for_each_object_url(
         target.refresh_from_db()
         assert target.status == ClientStatus.ACTIVE
         assert target.manager_id is None
+        assert (target.city, target.version) == ("Москва", 1)
         assert accesses(target) == before[target.pk]
         assert target.events.count() == 0
     assert User.objects.count() == users_before

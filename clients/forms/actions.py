@@ -135,7 +135,11 @@ class ClientUserAddForm(forms.Form):
         )
 
     def add_service_errors(self, error: ValidationError) -> None:
-        """Put the service's errors beside their fields."""
+        """Put the service's errors beside their fields (one about the whole
+        request above the form)."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
         for key, messages in error.message_dict.items():
             field = self.ERROR_FIELDS.get(key)
             for message in messages:
