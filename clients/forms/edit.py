@@ -22,6 +22,7 @@ from clients.selectors import client_attribute_values
 from rules import selectors as rules_selectors
 from rules.models import AttributeValueType, ClientType
 from users.models import Manager
+from users.validators import phone_for_display
 
 ACTION_APPLY_TYPE = "_apply_type"
 
@@ -42,7 +43,8 @@ def client_initial(client: Client, values: dict[str, str]) -> dict[str, dict]:
             "postal_code": client.postal_code,
             "address_line1": client.address_line1,
             "address_line2": client.address_line2,
-            "phone": client.phone,
+            # As people write it; the service stores E.164 again.
+            "phone": phone_for_display(client.phone),
             "email": client.email,
         },
         "contract_person": {

@@ -61,7 +61,7 @@ def test_the_page_shows_the_sections_but_the_owner_filled_in(petr_browser, compa
     assert data["client_info-company_name"] == "Ромашка"
     assert data["client_info-manager"] == str(company.manager_id)
     assert data["contacts-city"] == "Москва"
-    assert data["contacts-phone"] == "+79161234567"
+    assert data["contacts-phone"] == "+7 916 123-45-67"
     assert data["contract_person-email"] == "ivanov@romashka.example"
     assert data["attributes-inn"] == VALID_INN
     names = form_fields(response.content.decode(), EDIT_FORM).rendered
