@@ -44,14 +44,18 @@ from clients.models import (
 )
 from rules.models import AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, Reseller, User, full_name
-from users.selectors import panel_people
+from users.selectors import panel_people, reseller_reach
 
 
 def reseller_in_reach(*, manager: Manager, reseller: Reseller) -> bool:
-    """Whether the manager may see and act on the reseller's clients: their
-    own reseller's; the root reseller's staff, every reseller's. The same rule
-    as client_queryset_for_manager, for one reseller."""
-    return manager.reseller.is_root or manager.reseller_id == reseller.pk
+    """Whether the manager may act for the reseller: their own, any reseller
+    downstream of it (users.selectors.reseller_reach; the API creates
+    clients of those), every one for the root reseller's staff. The panel's
+    pages list the manager's own reseller's clients
+    (client_queryset_for_manager)."""
+    if manager.reseller.is_root or manager.reseller_id == reseller.pk:
+        return True
+    return reseller_reach(reseller=manager.reseller).filter(pk=reseller.pk).exists()
 
 
 def client_queryset_for_manager(*, manager: Manager) -> QuerySet[Client]:

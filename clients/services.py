@@ -4,7 +4,7 @@ and, when the event has one, its notification)."""
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 
@@ -125,6 +125,7 @@ def client_create(
     agreements: Agreements | None = None,
     attributes: AttributeValues | None = None,
     creation_token: uuid.UUID | None = None,
+    origin: Mapping[str, str] | None = None,
 ) -> Client:
     """Create a client of ``reseller``, the only way a client is born.
 
@@ -149,6 +150,9 @@ def client_create(
     ``creation_token`` is the page's one-time token: a second submit of the
     page raises ``DuplicateSubmission`` carrying the client the first made,
     and writes nothing, also when the two race (``_one_client_per_token``).
+    ``origin`` says where the request came from when it was not the page
+    (``{"via": "api", "token": <the token's name>}``); the "client created"
+    event keeps it and the client page words it.
     """
     sections = _Sections(
         client_info=client_info,
@@ -161,7 +165,7 @@ def client_create(
     with _one_client_per_token(creation_token, reseller=reseller):
         checked = _checked_sections(actor=actor, reseller=reseller, sections=sections)
         client = _new_client(checked, actor=actor, reseller=reseller, token=creation_token)
-        return _client_write(client, checked=checked, actor=actor)
+        return _client_write(client, checked=checked, actor=actor, origin=origin)
 
 
 def client_create_check(
@@ -279,9 +283,17 @@ def _checked_sections(
 
 def _check_actor_may_create(errors: _Errors, *, actor: Manager, reseller: Reseller) -> None:
     if actor.status != ManagerStatus.ACTIVE:
-        errors.add(NON_FIELD_ERRORS, _("Only an active manager can create clients."))
+        errors.add(
+            NON_FIELD_ERRORS,
+            ValidationError(_("Only an active manager can create clients."), code="inactive_actor"),
+        )
     elif not selectors.reseller_in_reach(manager=actor, reseller=reseller):
-        errors.add(NON_FIELD_ERRORS, _("You cannot create clients for this reseller."))
+        errors.add(
+            NON_FIELD_ERRORS,
+            ValidationError(
+                _("You cannot create clients for this reseller."), code="reseller_not_in_reach"
+            ),
+        )
 
 
 def _check_client_info(
@@ -296,9 +308,19 @@ def _check_client_info(
     if info is None:
         return None
     if info.client_type.reseller_id != reseller.pk:
-        errors.add("client_info.client_type", _("Select a client type of your reseller."))
+        errors.add(
+            "client_info.client_type",
+            ValidationError(
+                _("Select a client type of your reseller."), code="foreign_client_type"
+            ),
+        )
     if info.service_rule.reseller_id != reseller.pk:
-        errors.add("client_info.service_rule", _("Select a service rule of your reseller."))
+        errors.add(
+            "client_info.service_rule",
+            ValidationError(
+                _("Select a service rule of your reseller."), code="foreign_service_rule"
+            ),
+        )
     problem = _manager_problem(info.manager, reseller_id=reseller.pk)
     if problem is not None:
         errors.add("client_info.manager", problem)
@@ -317,7 +339,10 @@ def _check_company_name(
     key = "client_info.company_name"
     if not info.client_type.has_company_name:
         if info.company_name.strip():
-            errors.add(key, _("This client type has no company name."))
+            errors.add(
+                key,
+                ValidationError(_("This client type has no company name."), code="no_company_name"),
+            )
         return ""
     name = errors.checked(
         key,
@@ -326,7 +351,7 @@ def _check_company_name(
         max_length=column_length(Client, "company_name"),
         required=True,
     )
-    for problem in validation.company_name_problems(name, settings=settings) if name else []:
+    for problem in validation.company_name_errors(name, settings=settings) if name else []:
         errors.add(key, problem)
     return name or ""
 
@@ -337,10 +362,16 @@ def _check_postpay_permission(errors: _Errors, info: ClientInfo, *, reseller: Re
     key, permission = "client_info.postpay_permission", info.postpay_permission
     if reseller.postpay_is_manual:
         if permission not in PostpayPermission.values:
-            errors.add(key, _("Select the postpay permission."))
+            errors.add(key, ValidationError(_("Select the postpay permission."), code="required"))
         return permission or ""
     if permission is not None:
-        errors.add(key, _("Postpay is allowed automatically for this reseller."))
+        errors.add(
+            key,
+            ValidationError(
+                _("Postpay is allowed automatically for this reseller."),
+                code="postpay_automatic",
+            ),
+        )
     return PostpayPermission.NOT_VERIFIED
 
 
@@ -385,7 +416,13 @@ def _check_contacts(
         required=True,
     )
     if contacts.country not in {code for code, _name in reseller.country_choices()}:
-        errors.add("contacts.country", _("Select one of the countries your reseller serves."))
+        errors.add(
+            "contacts.country",
+            ValidationError(
+                _("Select one of the countries your reseller serves."),
+                code="country_not_served",
+            ),
+        )
     if texts["region"]:
         errors.checked(
             "contacts.region", validation.validate_region, texts["region"], settings=settings
@@ -440,7 +477,10 @@ def _check_owner(
     ``users.selectors.user_may_own_clients``), or a new user."""
     if owner is None:
         if required:
-            errors.add("owner", _("Select the owner or create a new user."))
+            errors.add(
+                "owner",
+                ValidationError(_("Select the owner or create a new user."), code="required"),
+            )
         return None
     if isinstance(owner, NewOwner):
         return _check_new_owner(errors, owner, reseller=reseller)
@@ -448,27 +488,35 @@ def _check_owner(
     if isinstance(owner, ExistingOwner) and 0 < owner.user_id <= _MAX_ID:
         user = selectors.user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
     if user is None:
-        errors.add("owner.user", _("Select a user of your reseller's clients."))
+        errors.add(
+            "owner.user",
+            ValidationError(
+                _("Select a user of your reseller's clients."), code="owner_not_in_reach"
+            ),
+        )
     elif not user_may_own_clients(user=user):
         errors.add(
             "owner.user",
-            _(
-                "Staff, administrators and panel managers cannot own a client: "
-                "select another user or create a new one."
+            ValidationError(
+                _(
+                    "Staff, administrators and panel managers cannot own a client: "
+                    "select another user or create a new one."
+                ),
+                code="owner_not_eligible",
             ),
         )
     return user
 
 
-def _manager_problem(manager: Manager | None, *, reseller_id: int) -> str | None:
+def _manager_problem(manager: Manager | None, *, reseller_id: int) -> ValidationError | None:
     """Why this manager cannot look after a client of the reseller, or None:
     only an active manager of the client's own reseller (or nobody) can."""
     if manager is None:
         return None
     if manager.reseller_id != reseller_id:
-        return _("Select a manager of your reseller.")
+        return ValidationError(_("Select a manager of your reseller."), code="foreign_manager")
     if manager.status != ManagerStatus.ACTIVE:
-        return _("Select an active manager.")
+        return ValidationError(_("Select an active manager."), code="inactive_manager")
     return None
 
 
@@ -608,7 +656,9 @@ def _display_name(client_type: ClientType, company_name: str, person: ContractPe
     return name[: column_length(Client, "name")]
 
 
-def _client_write(client: Client, *, checked: _Checked, actor: Manager) -> Client:
+def _client_write(
+    client: Client, *, checked: _Checked, actor: Manager, origin: Mapping[str, str] | None
+) -> Client:
     """One transaction: the client row first (a second submit racing this one
     stops at its unique creation token before writing anything else), the
     new owner, the Owner access, the attribute values, the event log and the
@@ -626,7 +676,7 @@ def _client_write(client: Client, *, checked: _Checked, actor: Manager) -> Clien
             for value in checked.attribute_values:
                 value.client = client
             ClientAttributeValue.objects.bulk_create(checked.attribute_values)
-            _record_creation(client, actor=actor)
+            _record_creation(client, actor=actor, origin=origin)
     except IntegrityError:
         client.pk = None
         if isinstance(checked.owner, NewOwner):
@@ -650,15 +700,16 @@ def _owner_user_create(owner: NewOwner) -> User:
     )
 
 
-def _record_creation(client: Client, *, actor: Manager) -> None:
-    """ "Client created", visible to the client and notified; and the terms the
-    manager accepted on the client's behalf, hidden from the client."""
+def _record_creation(client: Client, *, actor: Manager, origin: Mapping[str, str] | None) -> None:
+    """ "Client created", visible to the client and notified, with where the
+    request came from; and the terms the manager accepted on the client's
+    behalf, hidden from the client."""
     manager = {"manager_id": actor.pk, "manager": str(actor)}
     client_event_record(
         client=client,
         actor=actor.user,
         event_type=EventType.CLIENT_CREATED,
-        data=manager,
+        data={**manager, **(origin or {})},
         visible_to_client=True,
         created_at=client.created_at,
     )
@@ -880,7 +931,7 @@ def client_set_manager(*, actor: Manager, client: Client, manager: Manager | Non
         _refuse_if_deleted(locked)
         problem = _manager_problem(manager, reseller_id=locked.reseller_id)
         if problem is not None:
-            raise ValidationError({"manager": [ValidationError(problem, code="invalid_manager")]})
+            raise ValidationError({"manager": [problem]})
         if locked.manager_id != (manager.pk if manager else None):
             now = timezone.now()
             locked.manager = (

@@ -73,16 +73,23 @@ _WORD = re.compile(r"\w+")
 _PART = re.compile(r"\S+")
 
 
-def company_name_problems(value: str, *, settings: AccountValidationSettings) -> list[str]:
+def company_name_errors(
+    value: str, *, settings: AccountValidationSettings
+) -> list[ValidationError]:
     """Every reason the installation forbids this company name, each message
-    quoting the offending part; an empty list when the name is fine."""
-    problems: list[str] = []
+    quoting the offending part and with its code (forbidden_characters,
+    forbidden_abbreviation, forbidden_domain); an empty list when the name is
+    fine."""
+    problems: list[ValidationError] = []
     forbidden = set(settings.forbidden_characters)
     characters = [char for char in dict.fromkeys(value) if char in forbidden]
     if characters:
         problems.append(
-            gettext("The company name contains forbidden characters: %(parts)s.")
-            % {"parts": _quote(characters)}
+            ValidationError(
+                gettext("The company name contains forbidden characters: %(parts)s.")
+                % {"parts": _quote(characters)},
+                code="forbidden_characters",
+            )
         )
     words: dict[str, tuple[int, int]] = {}  # a word in any letter case -> its first place
     for match in _WORD.finditer(value):
@@ -91,21 +98,32 @@ def company_name_problems(value: str, *, settings: AccountValidationSettings) ->
         found = _abbreviation(value, abbreviation, words=words)
         if found is not None:
             problems.append(
-                gettext(
-                    "The company name contains the forbidden abbreviation %(part)s: "
-                    "leave the legal form out."
+                ValidationError(
+                    gettext(
+                        "The company name contains the forbidden abbreviation %(part)s: "
+                        "leave the legal form out."
+                    )
+                    % {"part": _quote([value[found[0] : found[1]]])},
+                    code="forbidden_abbreviation",
                 )
-                % {"part": _quote([value[found[0] : found[1]]])}
             )
     parts = [match.span() for match in _PART.finditer(value)]
     for tld in settings.split_lines(settings.forbidden_tlds):
         found = _domain(value, "." + tld.lstrip("."), parts=parts)
         if found is not None:
             problems.append(
-                gettext("The company name contains the forbidden domain %(part)s.")
-                % {"part": _quote([value[found[0] : found[1]]])}
+                ValidationError(
+                    gettext("The company name contains the forbidden domain %(part)s.")
+                    % {"part": _quote([value[found[0] : found[1]]])},
+                    code="forbidden_domain",
+                )
             )
     return problems
+
+
+def company_name_problems(value: str, *, settings: AccountValidationSettings) -> list[str]:
+    """The messages of ``company_name_errors``."""
+    return [error.message for error in company_name_errors(value, settings=settings)]
 
 
 def _abbreviation(
@@ -140,11 +158,9 @@ def _domain(value: str, suffix: str, *, parts: list[tuple[int, int]]) -> tuple[i
 
 
 def validate_company_name(value: str, *, settings: AccountValidationSettings) -> None:
-    problems = company_name_problems(value, settings=settings)
+    problems = company_name_errors(value, settings=settings)
     if problems:
-        raise ValidationError(
-            [ValidationError(problem, code="forbidden_company_name") for problem in problems]
-        )
+        raise ValidationError(problems)
 
 
 # Regions ---------------------------------------------------------------------
