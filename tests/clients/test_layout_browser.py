@@ -237,14 +237,17 @@ def long_company(sub_reseller, sub_rules, petr):
         created_at=created,
         owner=make_user(email=LONG_EMAIL, first_name="Константин", last_name="Константинопольский"),
     )
-    for email, level in [
+    for email, first_name, last_name, level in [
         (
             "finance.department.accounting@baltic-technologies-northwest.example",
+            "Ольга",
+            "Захарова",
             AccessLevel.FINANCE_MANAGER,
         ),
-        ("a.smirnova@baltic-technologies-northwest.example", AccessLevel.ADMIN),
+        ("a.smirnova@baltic-technologies-northwest.example", "Анна", "Смирнова", AccessLevel.ADMIN),
     ]:
-        ClientAccess.objects.create(client=client, user=make_user(email=email), level=level)
+        user = make_user(email=email, first_name=first_name, last_name=last_name)
+        ClientAccess.objects.create(client=client, user=user, level=level)
     inn = sub_rules["attributes"]["inn"]
     client.attribute_values.create(attribute=inn, value=VALID_INN)
     ClientEvent.objects.create(
