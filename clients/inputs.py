@@ -67,13 +67,19 @@ class ExistingOwner:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NewOwner:
-    """The user to create as the client's owner."""
+class NewUser:
+    """A person to create as a user: a new owner, or a user invited to a
+    client (``client_user_invite``, whose errors are ``new_user.<field>``)."""
 
     first_name: str
     last_name: str
     email: str
     middle_name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewOwner(NewUser):
+    """The user to create as the client's owner."""
 
 
 Owner = ExistingOwner | NewOwner

@@ -40,6 +40,7 @@ from clients.models import (
     ClientEvent,
     ClientStatus,
     PostpayPermission,
+    TermsStatus,
 )
 from rules.models import AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, Reseller, User, full_name
@@ -619,6 +620,7 @@ def client_get(*, manager: Manager, client_id: int) -> Client:
                 "manager__user",
                 "reseller",
                 "terms_accepted_by__user",
+                "terms_accepted_by_owner",
                 "postpay_decided_by",
                 "created_by",
             )
@@ -696,16 +698,21 @@ def client_created_with_token(*, token: uuid.UUID) -> Client | None:
     return Client.objects.filter(creation_token=token).first()
 
 
-def new_owner_email_problem(*, reseller: Reseller, email: str) -> ValidationError | None:
-    """The error for a new owner's email that already belongs to a user, in any
-    letter case. It offers that user instead (``params["user_id"]``) when the
-    reseller could make them the owner, and names nobody otherwise."""
+def new_owner_email_problem(
+    *, reseller: Reseller, email: str, as_owner: bool = True
+) -> ValidationError | None:
+    """The error for a new owner's (or, ``as_owner`` False, a new client
+    user's) email that already belongs to a user, in any letter case. It
+    offers that user instead (``params["user_id"]``) when the reseller could
+    choose them, and names nobody otherwise."""
     existing = User.objects.filter(email__iexact=email.strip()).first()
     if existing is None:
         return None
     if user_list_owner_candidates(reseller=reseller).filter(pk=existing.pk).exists():
         return ValidationError(
-            _("%(user)s already has this email: select this user as the owner instead."),
+            _("%(user)s already has this email: select this user as the owner instead.")
+            if as_owner
+            else _("%(user)s already has this email: add this user as an existing user instead."),
             code="email_taken",
             params={"user": str(existing), "user_id": existing.pk},
         )
@@ -747,6 +754,61 @@ def client_postpay_can_decide(*, client: Client) -> bool:
         and client.postpay_decided_at is None
         and client.postpay_permission in POSTPAY_UNDECIDED
     )
+
+
+def client_list_awaiting_owner_terms(*, user: User) -> list[Client]:
+    """The clients this user owns whose terms wait for the owner to accept
+    them (not deleted), with their resellers, for the password-setup page."""
+    return list(
+        Client.objects.filter(
+            accesses__user=user,
+            accesses__level=AccessLevel.OWNER,
+            terms_status=TermsStatus.PENDING,
+        )
+        .exclude(status=ClientStatus.DELETED)
+        .select_related("reseller")
+        .order_by("pk")
+    )
+
+
+def client_access_for_user(*, client: Client, user_id: int) -> ClientAccess | None:
+    """The user's access to the client, with the user, or None."""
+    return (
+        ClientAccess.objects.select_related("user").filter(client=client, user_id=user_id).first()
+    )
+
+
+def client_owner_access(*, client: Client) -> ClientAccess | None:
+    return (
+        ClientAccess.objects.select_related("user")
+        .filter(client=client, level=AccessLevel.OWNER)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class UserCandidate:
+    """A user found by the Add a user page's search, and their level in the
+    client when they have access already (then they cannot be chosen)."""
+
+    user: User
+    level_label: str | None
+
+
+def client_user_candidates(*, client: Client, query: str) -> list[UserCandidate]:
+    """The users who may be given access to the client whose name or email
+    matches the query: the owner picker's search (``owner_search`` for the
+    client's reseller: reachable, no panel people, at least three characters,
+    at most twenty), each with their level in this client when they have one."""
+    users = owner_search(reseller=client.reseller, query=query)
+    levels = dict(
+        ClientAccess.objects.filter(client=client, user__in=users).values_list("user_id", "level")
+    )
+    labels = dict(AccessLevel.choices)
+    return [
+        UserCandidate(user=user, level_label=labels[levels[user.pk]] if user.pk in levels else None)
+        for user in users
+    ]
 
 
 # --- Which users a reseller reaches: through accesses to its clients ------------------
@@ -856,4 +918,24 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
         User.objects.filter(pk__in=candidates).order_by("last_name", "first_name", "email")[
             :OWNER_SEARCH_LIMIT
         ]
+    )
+
+
+def client_attribute_values(*, client: Client) -> dict[str, str]:
+    """The client's stored attribute values by attribute key, as text."""
+    return dict(
+        ClientAttributeValue.objects.filter(client=client).values_list("attribute__key", "value")
+    )
+
+
+def client_hidden_values_lost(*, client: Client, client_type: ClientType) -> list[str]:
+    """The names of the client's attributes that the client pages do not show
+    (read-only for admin), hold a value, and do not belong to ``client_type``:
+    what a change to that type would lose unseen."""
+    return list(
+        ClientAttributeValue.objects.filter(client=client, attribute__read_only_for_admin=True)
+        .exclude(value="")
+        .exclude(attribute__client_types=client_type)
+        .order_by("attribute__weight", "attribute__name")
+        .values_list("attribute__name", flat=True)
     )

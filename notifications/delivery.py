@@ -23,12 +23,12 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client
+from clients.models import Client, ClientAccess, TermsStatus
 from notifications import selectors
 from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
 from notifications.rendering import RenderedMessage, render_message
-from notifications.tokens import owner_invitation_token_generator
-from users.models import Reseller, User
+from notifications.tokens import owner_invitation_token_generator, terms_acceptance_token
+from users.models import Manager, Reseller, User
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +78,32 @@ def _person(user: User | None) -> dict[str, str]:
 def owner_password_setup_url(*, user: User, reseller: Reseller) -> str:
     """An absolute one-use link to the password-setup page for the user."""
     path = reverse(
-        "notifications:password_setup",
+        "welcome:password_setup",
         kwargs={
             "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
             "token": owner_invitation_token_generator.make_token(user),
         },
     )
     return _panel_url(reseller) + path
+
+
+def terms_acceptance_url(*, client: Client, owner: User) -> str:
+    """An absolute link to the page where the owner accepts the client's
+    terms; it works until they are accepted, for OWNER_INVITATION_TIMEOUT."""
+    path = reverse(
+        "welcome:terms_accept",
+        kwargs={"token": terms_acceptance_token(client_id=client.pk, user_id=owner.pk)},
+    )
+    return _panel_url(client.reseller) + path
+
+
+def _manager(manager_id: int | None) -> dict[str, str]:
+    manager = Manager.objects.select_related("user").filter(pk=manager_id).first()
+    return {**_person(manager.user if manager else None), "phone": manager.phone if manager else ""}
+
+
+def _user(user_id: int | None) -> dict[str, str]:
+    return _person(User.objects.filter(pk=user_id).first() if user_id else None)
 
 
 def message_context(*, delivery: Delivery) -> dict[str, Any]:
@@ -95,11 +114,27 @@ def message_context(*, delivery: Delivery) -> dict[str, Any]:
         .filter(pk=delivery.client_id)
         .get()
     )
-    owner = delivery.recipient_user
+    owner = selectors.client_owner(client=client)
+    recipient = delivery.recipient_user
+    is_owner = recipient is not None and owner is not None and recipient.pk == owner.pk
+    access = (
+        ClientAccess.objects.filter(client=client, user=recipient).first() if recipient else None
+    )
+    facts = delivery.client_event.data if delivery.client_event_id else {}
+    facts = facts if isinstance(facts, dict) else {}
     address = ", ".join(part for part in (client.address_line1, client.address_line2) if part)
-    # The link only for an owner who has no password yet (a new user): to
-    # anyone else it would be a working way to replace their password.
-    can_set_password = owner is not None and owner.is_active and not owner.has_usable_password()
+    # A password-setup link only for a recipient who has no password yet (a
+    # new user): to anyone else it would be a working way to replace their
+    # password. The owner's own link only in the owner's message.
+    can_set_password = (
+        recipient is not None and recipient.is_active and not recipient.has_usable_password()
+    )
+    password_setup_url = (
+        owner_password_setup_url(user=recipient, reseller=client.reseller)
+        if can_set_password
+        else ""
+    )
+    terms_pending = client.terms_status == TermsStatus.PENDING
     return {
         "event": delivery.event,
         "client": {
@@ -138,13 +173,26 @@ def message_context(*, delivery: Delivery) -> dict[str, Any]:
             },
         },
         "owner": _person(owner),
+        "recipient": _person(recipient),
+        "recipient_is_owner": is_owner,
+        "access_level": str(access.get_level_display()) if access else "",
+        "manager": _manager(client.manager_id),
+        "previous_manager": _manager(facts.get("old_manager_id")),
+        "previous_owner": _user(facts.get("old_owner_id")),
         "reseller": {"name": client.reseller.name, "panel_url": _panel_url(client.reseller)},
-        "owner_password_setup_url": (
-            owner_password_setup_url(user=owner, reseller=client.reseller)
-            if can_set_password
-            else ""
-        ),
+        "owner_password_setup_url": password_setup_url if is_owner else "",
+        "recipient_password_setup_url": password_setup_url,
         "owner_password_setup_valid_days": max(settings.OWNER_INVITATION_TIMEOUT // 86400, 1),
+        "terms": {
+            "pending": terms_pending,
+            "url": client.reseller.terms_url if terms_pending else "",
+            # With a password to set, the password-setup page asks for the terms.
+            "acceptance_url": (
+                terms_acceptance_url(client=client, owner=recipient)
+                if terms_pending and is_owner and not can_set_password
+                else ""
+            ),
+        },
     }
 
 

@@ -24,6 +24,7 @@ Imports run one way: services → tasks → delivery.
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -36,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
-from clients.models import Client, EventType
+from clients.models import Client, ClientEvent, EventType
 from notifications import selectors
 from notifications.models import (
     Channel,
@@ -65,36 +66,52 @@ def _message_id() -> str:
     return make_msgid(idstring="notification", domain=domain)
 
 
-def notify(*, event: str, client: Client, actor: AbstractBaseUser | None) -> list[Delivery]:
+def notify(
+    *,
+    event: str,
+    client: Client,
+    actor: AbstractBaseUser | None,
+    recipients: Sequence[User] | None = None,
+    log_entry: ClientEvent | None = None,
+) -> list[Delivery]:
     """Queue the notifications of an event about a client; call it inside the
     transaction that changes the client.
 
     The reseller's handler of the event decides (its nearest ancestor's when it
-    has none); a disabled handler, no handler, or an owner without an email
-    queue nothing. Returns the queued deliveries (one, to the owner, for now).
+    has none); a disabled handler or no handler queues nothing. One message
+    goes to each recipient with an email (by default the client's owner);
+    ``log_entry`` is the event-log entry of the change, whose facts the
+    template may show. Returns the queued deliveries.
     """
     handler = selectors.handler_for_event(reseller=client.reseller, event=event)
     if handler is None or not handler.enabled:
         return []
-    owner = selectors.client_owner(client=client)
-    if owner is None or not owner.email:
-        logger.warning("Client %s has no owner email; %s not sent.", client.pk, event)
+    if recipients is None:
+        owner = selectors.client_owner(client=client)
+        recipients = [owner] if owner is not None else []
+    people = [user for user in dict.fromkeys(recipients) if user.email]
+    if not people:
+        logger.warning("Client %s: nobody with an email to tell; %s not sent.", client.pk, event)
         return []
+    deliveries = []
     with transaction.atomic():
-        delivery = Delivery.objects.create(
-            client=client,
-            event=event,
-            channel=handler.channel,
-            handler=handler,
-            template=handler.template,
-            language=client.reseller.notification_language,
-            recipient=owner.email,
-            recipient_user=owner,
-            actor=actor if actor is not None and actor.pk else None,
-            message_id=_message_id(),
-        )
-        delivery_enqueue(delivery=delivery)
-    return [delivery]
+        for user in people:
+            delivery = Delivery.objects.create(
+                client=client,
+                event=event,
+                client_event=log_entry,
+                channel=handler.channel,
+                handler=handler,
+                template=handler.template,
+                language=client.reseller.notification_language,
+                recipient=user.email,
+                recipient_user=user,
+                actor=actor if actor is not None and actor.pk else None,
+                message_id=_message_id(),
+            )
+            delivery_enqueue(delivery=delivery)
+            deliveries.append(delivery)
+    return deliveries
 
 
 # --- lease recovery ---------------------------------------------------------------
@@ -166,19 +183,36 @@ def owner_password_set(*, user: User, token: str, password: str) -> User:
 # --- defaults ---------------------------------------------------------------------
 
 DEFAULT_TEMPLATE_KEY = "client_created"
+# Each announced event and its default template (migrations 0002 and 0004).
+DEFAULT_TEMPLATES = {
+    EventType.CLIENT_CREATED: DEFAULT_TEMPLATE_KEY,
+    EventType.MANAGER_CHANGED: "client_manager_changed",
+    EventType.USER_ADDED: "client_user_added",
+    EventType.OWNERSHIP_TRANSFERRED: "client_ownership_transferred",
+}
 
 
 def ensure_default_handlers() -> list[EventHandler]:
-    """Give the root reseller a "client created" email handler with the
-    default template (made by migration 0002) when it has none. Idempotent."""
+    """Give the root reseller an email handler with the default template for
+    each event of DEFAULT_TEMPLATES it has none for (the templates are made
+    by migrations 0002 and 0004). Idempotent; an existing handler, enabled
+    or not, is left as it is."""
     root = Reseller.objects.filter(parent=None).first()
-    template = NotificationTemplate.objects.filter(key=DEFAULT_TEMPLATE_KEY).first()
-    if root is None or template is None:
+    if root is None:
         return []
-    handler, _created = EventHandler.objects.get_or_create(
-        reseller=root,
-        event=EventType.CLIENT_CREATED,
-        channel=Channel.EMAIL,
-        defaults={"template": template},
-    )
-    return [handler]
+    templates = {
+        template.key: template
+        for template in NotificationTemplate.objects.filter(key__in=DEFAULT_TEMPLATES.values())
+    }
+    handlers = []
+    for event, key in DEFAULT_TEMPLATES.items():
+        if key not in templates:
+            continue
+        handler, _created = EventHandler.objects.get_or_create(
+            reseller=root,
+            event=event,
+            channel=Channel.EMAIL,
+            defaults={"template": templates[key]},
+        )
+        handlers.append(handler)
+    return handlers

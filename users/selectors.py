@@ -48,3 +48,11 @@ def user_may_own_clients(*, user: User) -> bool:
     if settings.OWNERS_MAY_BE_STAFF:
         return True
     return not (user.is_staff or user.is_superuser or Manager.objects.filter(user=user).exists())
+
+
+def user_get_active(*, user_id: int | None) -> User | None:
+    """The active user with this ID, or None; who may do what with them is
+    the caller's service's decision."""
+    if not user_id:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()

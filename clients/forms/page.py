@@ -43,8 +43,8 @@ PAGE_ACTIONS = (ACTION_APPLY_TYPE, ACTION_OWNER_SEARCH, ACTION_SELECT_USER, ACTI
 # its contacts on the left, the people beside them, the type's additional
 # information across both below. The columns come in this order in the
 # page, and the sections in page order within them, so that the keyboard
-# and a screen reader meet them as the eye reads them. An edit page of the
-# same sections gets the same layout from ``section_columns``.
+# and a screen reader meet them as the eye reads them. Add client and Edit
+# client (without the owner) share it through ``SectionsPage.columns``.
 GRID_START, GRID_END, GRID_FULL = "start", "end", "full"
 SECTION_PLACES = {
     "client_info": GRID_START,
@@ -108,7 +108,66 @@ def with_offer(error: ValidationError, *, field_id: str) -> ValidationError:
     return ValidationError(offered)
 
 
-class ClientCreatePage:
+class SectionsPage:
+    """A page of section forms posted as one (Add client, Edit client): the
+    values of every section, and the service's errors put back beside them.
+    A subclass sets ``page_errors`` and lists its forms in ``forms``."""
+
+    page_errors: list[str]
+
+    @property
+    def forms(self) -> list[SectionForm]:
+        raise NotImplementedError
+
+    @property
+    def columns(self) -> list[SectionColumn]:
+        """The forms in the wide-screen grid (templates/clients/_section_grid.html)."""
+        return section_columns(self.forms)
+
+    def is_valid(self) -> bool:
+        """Whether every section's values converted (the service decides the rest)."""
+        return all([form.is_valid() for form in self.forms]) and not self.page_errors
+
+    def inputs(self) -> dict[str, object]:
+        """The sections as the service's keyword arguments, from the values
+        that converted (the service's dry run takes them as they are)."""
+        return {form.section: form.to_input() for form in self.forms}
+
+    @property
+    def sections_with_errors(self) -> list[SectionForm]:
+        return [form for form in self.forms if form.is_bound and form.errors]
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.page_errors or self.sections_with_errors)
+
+    def add_service_errors(self, error: ValidationError | None) -> None:
+        """Put the service's errors beside their fields. A key
+        ``<section>.<field>`` names the form (its prefix is the section) and
+        the field; a bare ``<section>`` goes to the top of that section, and
+        anything else above the page. A field whose value did not convert
+        keeps that error alone: the service's would only repeat it."""
+        if error is None:
+            return
+        if hasattr(error, "error_dict"):
+            error_dict = error.error_dict
+        else:
+            error_dict = {NON_FIELD_ERRORS: error.error_list}
+        by_section = {form.prefix: form for form in self.forms}
+        for key, errors in error_dict.items():
+            section, _dot, name = key.partition(".")
+            form = by_section.get(section)
+            if form is None:
+                self.page_errors.extend(message for item in errors for message in item)
+                continue
+            field = form.error_field(name) if name else None
+            if field is not None and field in form.errors:
+                continue
+            field_id = form[field].auto_id if field else ""
+            form.add_error(field, [with_offer(item, field_id=field_id) for item in errors])
+
+
+class ClientCreatePage(SectionsPage):
     """The six section forms of the Add client page, built together because
     the chosen client type shapes two of them."""
 
@@ -224,10 +283,6 @@ class ClientCreatePage:
             if form is not None
         ]
 
-    @property
-    def columns(self) -> list[SectionColumn]:
-        return section_columns(self.forms)
-
     @cached_property
     def selected_owner(self) -> User | None:
         """The existing user chosen as the owner, shown beside the search."""
@@ -240,48 +295,6 @@ class ClientCreatePage:
         if user_id is None:
             return None
         return user_list_reachable(reseller=self.reseller).filter(pk=user_id).first()
-
-    def is_valid(self) -> bool:
-        """Whether every section's values converted (the service decides the rest)."""
-        return all([form.is_valid() for form in self.forms]) and not self.page_errors
-
-    def inputs(self) -> dict[str, object]:
-        """The sections as ``client_create``'s keyword arguments, from the
-        values that converted (``client_create_check`` takes them as they are)."""
-        return {form.section: form.to_input() for form in self.forms}
-
-    @property
-    def sections_with_errors(self) -> list[SectionForm]:
-        return [form for form in self.forms if form.is_bound and form.errors]
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.page_errors or self.sections_with_errors)
-
-    def add_service_errors(self, error: ValidationError | None) -> None:
-        """Put the service's errors beside their fields. A key
-        ``<section>.<field>`` names the form (its prefix is the section) and
-        the field; a bare ``<section>`` goes to the top of that section, and
-        anything else above the page. A field whose value did not convert
-        keeps that error alone: the service's would only repeat it."""
-        if error is None:
-            return
-        if hasattr(error, "error_dict"):
-            error_dict = error.error_dict
-        else:
-            error_dict = {NON_FIELD_ERRORS: error.error_list}
-        by_section = {form.prefix: form for form in self.forms}
-        for key, errors in error_dict.items():
-            section, _dot, name = key.partition(".")
-            form = by_section.get(section)
-            if form is None:
-                self.page_errors.extend(message for item in errors for message in item)
-                continue
-            field = form.error_field(name) if name else None
-            if field is not None and field in form.errors:
-                continue
-            field_id = form[field].auto_id if field else ""
-            form.add_error(field, [with_offer(item, field_id=field_id) for item in errors])
 
 
 def _typed_values(form: forms.Form, data: QueryDict) -> dict:

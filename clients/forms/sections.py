@@ -12,6 +12,7 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Layout, LayoutObject, Row
 from django import forms
+from django.db.models import Q
 from django.template.context import Context
 from django.template.loader import get_template
 from django.urls import reverse
@@ -127,8 +128,15 @@ class ClientInfoForm(SectionForm):
         client_types: list[ClientType],
         client_type: ClientType | None,
         autofill: bool = False,
+        type_url: str = "",
+        with_postpay: bool = True,
+        current_manager: Manager | None = None,
         **kwargs,
     ) -> None:
+        """``type_url`` answers a type switch (the Add client page's by
+        default); the Edit client page has no postpay select (a decision is
+        its own action) and keeps the client's ``current_manager`` among the
+        choices even when that manager is no longer active."""
         self.autofill = autofill
         super().__init__(*args, **kwargs)
         # The querysets read a submitted id among the options offered; the
@@ -142,7 +150,7 @@ class ClientInfoForm(SectionForm):
             {
                 # Swap the company-name field here and, out of band, the
                 # Additional information section; the rest of the page stays.
-                "hx-post": reverse("clients:create_type"),
+                "hx-post": type_url or reverse("clients:create_type"),
                 "hx-trigger": "change",
                 "hx-target": "#company-name-slot",
                 "hx-swap": "outerHTML",
@@ -157,8 +165,16 @@ class ClientInfoForm(SectionForm):
         else:
             del self.fields["company_name"]
         managers = manager_list_active(reseller=reseller)
+        choices = [(item.pk, str(item)) for item in managers]
+        if current_manager is not None and current_manager.pk not in {pk for pk, _ in choices}:
+            managers = Manager.objects.filter(
+                Q(pk__in=managers.values("pk")) | Q(pk=current_manager.pk)
+            )
+            choices.append(
+                (current_manager.pk, f"{current_manager} ({current_manager.get_status_display()})")
+            )
         self.fields["manager"].queryset = managers
-        self.fields["manager"].choices = [("", "—"), *((item.pk, str(item)) for item in managers)]
+        self.fields["manager"].choices = [("", "—"), *choices]
         rules = rules_selectors.service_rule_list(reseller=reseller)
         rule_list = list(rules)
         self.fields["service_rule"].queryset = rules
@@ -166,7 +182,7 @@ class ClientInfoForm(SectionForm):
         self.fields["service_rule"].initial = next(
             (rule.pk for rule in rule_list if rule.is_default), None
         )
-        if not reseller.postpay_is_manual:
+        if not (with_postpay and reseller.postpay_is_manual):
             del self.fields["postpay_permission"]
         # The rebuilt layout must see the fields as they are now.
         self.helper.layout = self.build_layout()

@@ -17,7 +17,7 @@
   const clearError = combobox.clearError;
 
   function fill(values) {
-    const form = byId("client-create-form");
+    const form = document.querySelector("form[data-client-form]");
     if (!form) return;
     for (const [name, value] of Object.entries(values)) {
       const field = form.elements.namedItem(name);

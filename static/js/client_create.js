@@ -1,10 +1,12 @@
-// The Add client page: owner mode, owner search keyboard, one-click fixes.
+// The Add client page (owner mode, owner search keyboard) and both the Add
+// client and Edit client pages (one-click fixes, the error summary).
 // Everything here enhances buttons and fields that also work without
 // JavaScript (they then submit the page and the server does the same).
 "use strict";
 
 (function () {
-  const form = () => document.getElementById("client-create-form");
+  // The Add client and Edit client forms.
+  const form = () => document.querySelector("form[data-client-form]");
   const byId = (id) => document.getElementById(id);
 
   // Owner: existing user or new user -------------------------------------------

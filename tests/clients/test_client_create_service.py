@@ -173,7 +173,15 @@ def test_calls_notify_with_the_event_client_and_actor(petr, sub_rules, monkeypat
     calls = []
     monkeypatch.setattr(services, "notify", lambda **kwargs: calls.append(kwargs))
     client = client_create(actor=petr, **arguments(sub_rules))
-    assert calls == [{"event": EventType.CLIENT_CREATED, "client": client, "actor": petr.user}]
+    assert calls == [
+        {
+            "event": EventType.CLIENT_CREATED,
+            "client": client,
+            "actor": petr.user,
+            "recipients": None,  # the owner
+            "log_entry": ClientEvent.objects.get(client=client),
+        }
+    ]
 
 
 def test_a_failing_notification_leaves_nothing_behind(petr, sub_rules, monkeypatch):

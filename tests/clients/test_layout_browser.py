@@ -289,11 +289,13 @@ def long_company(sub_reseller, sub_rules, petr):
     return client
 
 
+@pytest.mark.parametrize("language", ["ru", "en"])
 @pytest.mark.parametrize("width", GRID_WIDTHS)
 def test_the_client_page_keeps_its_tables_in_their_cards(
-    width, live_server, monkeypatch, petr, long_company
+    width, language, live_server, monkeypatch, petr, long_company
 ):
-    with chromium_page(monkeypatch, viewport={"width": width, "height": 900}) as page:
+    viewport = {"width": width, "height": 900}
+    with chromium_page(monkeypatch, language=language, viewport=viewport) as page:
         sign_in(page, live_server, petr, f"/clients/{long_company.pk}/")
         assert horizontal_overflow(page) == 0
         card = box(page, "[data-testid=client-users]")
@@ -329,6 +331,48 @@ def test_the_client_page_wide_and_narrow(live_server, monkeypatch, petr, long_co
         page_screenshot(page, "client-page-390.png")
         page.emulate_media(media="print")
         assert not page.locator("nav.navbar").is_visible()
+
+
+def test_the_edit_page_uses_the_same_grid(
+    live_server, monkeypatch, petr, sub_reseller, long_company
+):
+    """Edit client: the Add client page's sections but the owner, in the same
+    grid, with the same action bar."""
+    every_section(sub_reseller)
+    with chromium_page(monkeypatch, language="ru", viewport=WIDE) as page:
+        sign_in(page, live_server, petr, f"/clients/{long_company.pk}/edit/")
+        info, contacts = box(page, SECTIONS[0]), box(page, SECTIONS[1])
+        person, terms = box(page, SECTIONS[2]), box(page, SECTIONS[4])
+        extra = box(page, SECTIONS[5])
+        assert info["x"] == contacts["x"] < person["x"] == terms["x"]
+        assert abs(info["y"] - person["y"]) < 1
+        assert extra["x"] == info["x"] and extra["y"] > contacts["y"] + contacts["height"]
+        assert page.locator("#section-owner").count() == 0
+        assert page_height(page) <= MAX_CREATE_PAGE_HEIGHT
+        assert horizontal_overflow(page) == 0
+        top_of_bar = box(page, "[data-testid=form-actions]")["y"]
+        assert top_of_bar < WIDE["height"]
+        assert page.locator("#client-edit-submit").is_visible()
+
+        page.fill("#id_contacts-city", "")
+        page.click("#client-edit-submit")
+        page.locator("#error-summary").wait_for()
+        links = page.locator("[data-testid=form-actions-errors] a")
+        assert links.all_inner_texts() == ["Контакты"]
+        links.first.click()
+        page.wait_for_function("document.activeElement.id === 'id_contacts-city'")
+        page.set_viewport_size(PHONE)
+        assert (
+            len(
+                {
+                    round(box(page, selector)["x"])
+                    for selector in SECTIONS
+                    if selector != "#section-owner"
+                }
+            )
+            == 1
+        )
+        assert horizontal_overflow(page) == 0
 
 
 def test_the_list_fits_1440_pixels(
@@ -370,7 +414,8 @@ def test_axe_finds_no_serious_violations(
 ):
     """The list (every status badge, service rule colours), the Add client
     page with a company: directory suggestions with their status badges, the
-    autofill highlight, errors; the client page (event and delivery badges)."""
+    autofill highlight, errors; the client page (event and delivery badges);
+    the Edit client page, also with an error."""
     every_section(sub_reseller)
     switch_on(sub_reseller, stub.base_url)
     for status, _label in ClientStatus.choices:
@@ -404,6 +449,13 @@ def test_axe_finds_no_serious_violations(
 
             page.goto(f"{live_server.url}/clients/{long_company.pk}/")
             found[f"client page {language}"] = axe_violations(page)
+
+            page.goto(f"{live_server.url}/clients/{long_company.pk}/edit/")
+            found[f"edit client {language}"] = axe_violations(page)
+            page.fill("#id_contacts-city", "")
+            page.click("#client-edit-submit")
+            page.locator("#error-summary").wait_for()
+            found[f"edit client with errors {language}"] = axe_violations(page)
     assert found == {name: [] for name in found}, describe(
         [{"page": name, "violations": found[name]} for name in found if found[name]]
     )

@@ -231,6 +231,7 @@ class Command(BaseCommand):
                     "required": required,
                     "weight": weight,
                     "read_only_for_admin": key == "internal_note",
+                    "masked_in_log": key.startswith("passport_"),
                 },
             )
             if created:
