@@ -100,8 +100,11 @@ def describe(violations: list[dict]) -> str:
 def page_screenshot(page: Page, name: str) -> Path:
     """A picture of the whole page for docs/ at the window's width: the
     window is made as tall as the page first, so that a sticky bar sits
-    where it ends up rather than across the middle; then restored."""
+    where it ends up rather than across the middle; then restored. The same
+    page gives the same picture (no hover left over), so that a test run
+    leaves docs/ unchanged."""
     size = page.viewport_size
+    page.mouse.move(0, 0)  # no button left hovered by the last click
     height = page.evaluate("document.documentElement.scrollHeight")
     page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
     path = DOCS / name
