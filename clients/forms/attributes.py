@@ -3,7 +3,7 @@ client type, built by one factory per value type."""
 
 from collections.abc import Callable, Mapping
 
-from crispy_forms.layout import Layout
+from crispy_forms.layout import Div, Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -100,15 +100,20 @@ class AttributesForm(SectionForm):
         )
 
     def build_layout(self) -> Layout:
-        items = []
-        for name in self.fields:
-            items.append(name)
-            attribute = next((item for item in self.attributes if item.key == name), None)
-            if attribute is not None and self.asks_directory(attribute):
-                items.append(
+        """The attributes in a grid (two, then three to a row as the page
+        widens), in weight order; the hidden type marker stays outside it."""
+        cells = []
+        for attribute in self.attributes:
+            cell = [attribute.key]
+            if self.asks_directory(attribute):
+                cell.append(
                     Include("clients/_autofill_listbox.html", listbox_id=AUTOFILL_INN_LISTBOX)
                 )
-        return Layout(*items)
+            cells.append(Div(*cell, css_class="col"))
+        return Layout(
+            "rendered_for",
+            Div(*cells, css_class="row row-cols-1 row-cols-md-2 row-cols-xl-3"),
+        )
 
     def to_input(self) -> AttributeValues:
         """The values that converted, by attribute key."""
