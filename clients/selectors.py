@@ -8,11 +8,16 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
+    DateTimeField,
     F,
+    Field,
     FilteredRelation,
     IntegerField,
+    Model,
     OrderBy,
     OuterRef,
     Prefetch,
@@ -39,7 +44,7 @@ from clients.models import (
     PostpayPermission,
 )
 from rules.models import AttributeValueType, ClientType, ServiceRule
-from users.models import Manager, Reseller, full_name
+from users.models import Manager, Reseller, User, full_name
 
 
 def client_queryset_for_manager(*, manager: Manager) -> QuerySet[Client]:
@@ -503,33 +508,87 @@ def _encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, *, clients: QuerySet[Client], order: _Sort) -> list | None:
-    """The sort values in a cursor, typed like their columns; None when the
-    cursor was not made for this sort (or was made up)."""
+# The longest time a cursor may carry: an ISO datetime with microseconds and
+# an offset has 32 characters.
+_CURSOR_TIME_MAX_LENGTH = 40
+
+
+def _sort_column_field(column: str) -> Field:
+    """The model field a sort column reads: a path from the client through its
+    relations (``service_rule__name``), or the owner's user field (``owner_email``)."""
+    if column.startswith("owner_"):
+        return User._meta.get_field(column.removeprefix("owner_"))
+    model: type[Model] = Client
+    *relations, name = column.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(name)
+
+
+def _is_text_fit(value: object, *, max_length: int) -> bool:
+    """A string PostgreSQL can compare with a column of ``max_length``: no
+    NUL, no lone surrogate (it cannot be sent as UTF-8), not longer than the column."""
+    if type(value) is not str or "\x00" in value or len(value) > max_length:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _cursor_value(field: Field, value: object) -> object:
+    """A cursor's value typed like its column; ValueError when it does not fit."""
+    if isinstance(field, DateTimeField):
+        if not _is_text_fit(value, max_length=_CURSOR_TIME_MAX_LENGTH):
+            raise ValueError("not a time")
+        try:
+            moment = field.to_python(value)
+        except ValidationError as error:
+            raise ValueError("not a time") from error
+        if moment is None or timezone.is_naive(moment):
+            raise ValueError("a time without its time zone")
+        return moment
+    if isinstance(field, CharField):
+        if not _is_text_fit(value, max_length=field.max_length):
+            raise ValueError("not a text of the column")
+        return value
+    raise ValueError(f"no cursor values for {type(field).__name__}")
+
+
+def client_list_cursor(cursor: str, *, sort: str) -> list | None:
+    """The sort values and ID of a list cursor, typed like their columns; None
+    when the cursor was not made for this sort or was made up.
+
+    Anything may arrive in the URL, so each value is checked against its
+    column before it reaches a query: an ID is an integer in the column's range
+    (``true`` is not one), a time is an ISO string with its offset, a text is a
+    string without NUL and no longer than its column, and an empty value
+    (``null``) only where the column may be empty."""
+    order = _Sort.parse(sort)
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         values = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(values, list) or len(values) != len(order.names):
         return None
-    typed = []
-    for name, value in zip(order.names, values, strict=True):
-        if value is not None and not isinstance(value, int | str):
-            return None
-        if name == "pk":
-            if not isinstance(value, int) or isinstance(value, bool):
-                return None
-            typed.append(value)
-            continue
-        field = clients.query.annotations[name].output_field
-        try:
-            typed.append(None if value is None else field.to_python(value))
-        except ValidationError:
-            return None
-    if any(isinstance(value, dt.datetime) and timezone.is_naive(value) for value in typed):
+    *sort_values, pk = values
+    low, high = connection.ops.integer_field_range(Client._meta.pk.get_internal_type())
+    if type(pk) is not int or not max(low, 1) <= pk <= high:
         return None
-    return typed
+    typed = []
+    for column, nullable, value in zip(order.columns, order.nullable, sort_values, strict=False):
+        if value is None:
+            if not nullable:
+                return None
+            typed.append(None)
+            continue
+        try:
+            typed.append(_cursor_value(_sort_column_field(column), value))
+        except ValueError:
+            return None
+    return [*typed, pk]
 
 
 def client_list_page(
@@ -556,10 +615,10 @@ def client_list_page(
     order = _Sort.parse(sort)
     clients = order.annotate(_filtered(manager=manager, filters=filters))
     backwards = seeking = False
-    if after and (values := _decode_cursor(after, clients=clients, order=order)):
+    if after and (values := client_list_cursor(after, sort=sort)):
         clients = clients.filter(order.after(values))
         seeking = True
-    elif before and (values := _decode_cursor(before, clients=clients, order=order)):
+    elif before and (values := client_list_cursor(before, sort=sort)):
         clients = clients.filter(order.after(values, reverse=True))
         backwards = True
     elif last:
