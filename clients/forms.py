@@ -15,6 +15,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Layout
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Model
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -30,11 +31,12 @@ from clients.directory import (
     directory_enabled,
     suggestion_fields,
 )
-from clients.models import PostpayPermission
+from clients.models import Client, PostpayPermission
 from clients.services import LATIN_CONTACT_FIELDS, NewOwner, new_owner_email_problem
 from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import (
+    ATTRIBUTE_VALUE_MAX_LENGTH,
     AccountValidationSettings,
     Attribute,
     AttributeValueType,
@@ -43,7 +45,7 @@ from rules.models import (
 )
 from users.models import AutofillField, Manager, Reseller, User
 from users.selectors import manager_list_active, owner_search, user_list_reachable
-from users.validators import phone_to_e164
+from users.validators import PHONE_INPUT_MAX_LENGTH, phone_to_e164
 
 
 def with_offer(error: ValidationError, *, field_id: str) -> ValidationError:
@@ -247,11 +249,23 @@ class AutofillRequest:
         return cls(query=query[:AUTOFILL_MAX_QUERY], listbox=listbox, client_type=client_type)
 
 
+def column_length(model: type[Model], field: str) -> int:
+    """The column's length, which a field filling it must not exceed."""
+    return model._meta.get_field(field).max_length
+
+
+# The owner search's query is no column; a person's name or email fits.
+OWNER_QUERY_MAX_LENGTH = 254
+
+
 class SectionForm(forms.Form):
     """A section of the Add client page."""
 
     section: str = ""
     title = ""
+    # The fields whose text is stored: one holding a character a reader cannot
+    # see is refused here, with the rest of the page, as the service refuses it.
+    visible_text_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("prefix", self.section)
@@ -264,10 +278,25 @@ class SectionForm(forms.Form):
     def build_layout(self) -> Layout:
         return Layout(*self.fields)
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self.check_visible_text(self.visible_text_fields)
+        return cleaned
+
+    def check_visible_text(self, names: Iterable[str]) -> None:
+        for name in names:
+            value = self.cleaned_data.get(name)
+            if isinstance(value, str):
+                try:
+                    validation.validate_visible_text(value)
+                except ValidationError as error:
+                    self.add_error(name, error)
+
 
 class ClientInfoForm(SectionForm):
     section = "client_info"
     title = _("Client information")
+    visible_text_fields = ("company_name",)
 
     client_type = forms.ModelChoiceField(
         label=_("Client type"), queryset=ClientType.objects.none(), empty_label=None
@@ -376,20 +405,39 @@ class ClientInfoForm(SectionForm):
 class ContactsForm(SectionForm):
     section = "contacts"
     title = _("Contacts")
+    visible_text_fields = (
+        "region",
+        "city",
+        "postal_code",
+        "address_line1",
+        "address_line2",
+        "phone",
+        "email",
+    )
 
     country = forms.ChoiceField(label=_("Country"))
-    region = forms.CharField(label=_("Region"), max_length=150, required=False)
-    city = forms.CharField(label=_("City"), max_length=150)
-    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
-    address_line1 = forms.CharField(label=_("Address"), max_length=255)
-    address_line2 = forms.CharField(label=_("Address, line 2"), max_length=255, required=False)
+    region = forms.CharField(
+        label=_("Region"), max_length=column_length(Client, "region"), required=False
+    )
+    city = forms.CharField(label=_("City"), max_length=column_length(Client, "city"))
+    postal_code = forms.CharField(
+        label=_("Postal code"), max_length=column_length(Client, "postal_code"), required=False
+    )
+    address_line1 = forms.CharField(
+        label=_("Address"), max_length=column_length(Client, "address_line1")
+    )
+    address_line2 = forms.CharField(
+        label=_("Address, line 2"),
+        max_length=column_length(Client, "address_line2"),
+        required=False,
+    )
     phone = forms.CharField(
         label=_("Phone"),
-        max_length=32,
+        max_length=PHONE_INPUT_MAX_LENGTH,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         help_text=_("With the country code, for example +7 916 123-45-67."),
     )
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(label=_("Email"), max_length=column_length(Client, "email"))
 
     def __init__(self, *args, reseller, settings: AccountValidationSettings, **kwargs) -> None:
         self.reseller = reseller
@@ -426,11 +474,20 @@ class ContactsForm(SectionForm):
 class ContractPersonForm(SectionForm):
     section = "contract_person"
     title = _("Contract person")
+    visible_text_fields = ("first_name", "last_name", "middle_name", "email")
 
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
-    middle_name = forms.CharField(label=_("Middle name"), max_length=150, required=False)
-    email = forms.EmailField(label=_("Email"))
+    first_name = forms.CharField(
+        label=_("First name"), max_length=column_length(Client, "contract_first_name")
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=column_length(Client, "contract_last_name")
+    )
+    middle_name = forms.CharField(
+        label=_("Middle name"),
+        max_length=column_length(Client, "contract_middle_name"),
+        required=False,
+    )
+    email = forms.EmailField(label=_("Email"), max_length=column_length(Client, "contract_email"))
 
 
 class OwnerMode:
@@ -452,13 +509,23 @@ class OwnerForm(SectionForm):
         initial=OwnerMode.NEW,
         widget=forms.RadioSelect,
     )
-    query = forms.CharField(label=_("Search by name or email"), required=False)
+    query = forms.CharField(
+        label=_("Search by name or email"), max_length=OWNER_QUERY_MAX_LENGTH, required=False
+    )
     user = forms.CharField(required=False, widget=forms.HiddenInput)
     pick = forms.CharField(required=False, widget=forms.HiddenInput)
-    new_first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
-    new_last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-    new_middle_name = forms.CharField(label=_("Middle name"), max_length=150, required=False)
-    new_email = forms.EmailField(label=_("Email"), required=False)
+    new_first_name = forms.CharField(
+        label=_("First name"), max_length=column_length(User, "first_name"), required=False
+    )
+    new_last_name = forms.CharField(
+        label=_("Last name"), max_length=column_length(User, "last_name"), required=False
+    )
+    new_middle_name = forms.CharField(
+        label=_("Middle name"), max_length=column_length(User, "middle_name"), required=False
+    )
+    new_email = forms.EmailField(
+        label=_("Email"), max_length=column_length(User, "email"), required=False
+    )
 
     def __init__(self, *args, actor: Manager, **kwargs) -> None:
         self.actor = actor
@@ -522,6 +589,9 @@ class OwnerForm(SectionForm):
             for name in ("new_first_name", "new_last_name", "new_email"):
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(name, _("This field is required."))
+            self.check_visible_text(
+                ("new_first_name", "new_last_name", "new_middle_name", "new_email")
+            )
             email = cleaned.get("new_email")
             if email:
                 problem = new_owner_email_problem(actor=self.actor, email=email)
@@ -572,11 +642,13 @@ class AgreementsForm(SectionForm):
 
 
 def _string_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.CharField(**options)
+    return forms.CharField(max_length=ATTRIBUTE_VALUE_MAX_LENGTH, **options)
 
 
 def _text_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **options)
+    return forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=ATTRIBUTE_VALUE_MAX_LENGTH, **options
+    )
 
 
 def _checkbox_field(attribute: Attribute, **options) -> forms.Field:
@@ -591,7 +663,12 @@ def _date_field(attribute: Attribute, **options) -> forms.Field:
 
 def _password_field(attribute: Attribute, **options) -> forms.Field:
     # Never sent back to the browser: an operator retypes it after an error.
-    return forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False, **options)
+    return forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+        max_length=ATTRIBUTE_VALUE_MAX_LENGTH,
+        **options,
+    )
 
 
 def _list_field(attribute: Attribute, **options) -> forms.Field:

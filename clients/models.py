@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
-from rules.models import Attribute, ClientType, ServiceRule
+from rules.models import ATTRIBUTE_VALUE_MAX_LENGTH, Attribute, ClientType, ServiceRule
 from users.models import Manager, Reseller
 from users.validators import validate_phone
 
@@ -204,7 +204,7 @@ class ClientAttributeValue(models.Model):
     attribute = models.ForeignKey(
         Attribute, verbose_name=_("attribute"), on_delete=models.PROTECT, related_name="values"
     )
-    value = models.TextField(_("value"), blank=True)
+    value = models.CharField(_("value"), max_length=ATTRIBUTE_VALUE_MAX_LENGTH, blank=True)
 
     class Meta:
         verbose_name = _("attribute value")

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.core.validators import MaxLengthValidator, validate_email
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +29,7 @@ from rules import validation
 from rules.models import ClientType, ServiceRule
 from users.models import Manager, ManagerStatus, User
 from users.selectors import user_list_reachable
-from users.validators import phone_to_e164
+from users.validators import PHONE_INPUT_MAX_LENGTH, phone_to_e164
 
 # --- client_create: the Add client page's service and its private helpers ---------
 
@@ -176,6 +176,7 @@ def client_create(
         "address_line2": address_line2.strip(),
         "email": email.strip(),
     }
+    phone = phone.strip()
     if country not in {code for code, _name in reseller.country_choices()}:
         fail("country", _("Select one of the countries your reseller serves."))
     for field in ("city", "address_line1", "email"):
@@ -187,7 +188,7 @@ def client_create(
         for field in LATIN_CONTACT_FIELDS:
             _collect(fail, field, validation.validate_latin, contacts[field])
     try:
-        phone = phone_to_e164(phone.strip(), region=country)
+        phone = phone_to_e164(phone, region=country)
     except ValidationError as error:
         fail("phone", error)
 
@@ -200,6 +201,12 @@ def client_create(
     for field in ("contract_first_name", "contract_last_name", "contract_email"):
         if not contract[field]:
             fail(field, REQUIRED)
+
+    # Every text typed for the client: no longer than its column, and nothing
+    # a reader cannot see (the new owner's are checked below).
+    for field, value in {"company_name": company_name, **contacts, **contract}.items():
+        _text_fits(fail, field, value, max_length=_column_length(Client, field))
+    _text_fits(fail, "phone", phone, max_length=PHONE_INPUT_MAX_LENGTH)
 
     if owner is not None and new_owner is not None:
         fail("owner", _("Select an existing user or create a new one, not both."))
@@ -218,7 +225,16 @@ def client_create(
         for field in ("first_name", "last_name", "email"):
             if not getattr(new_owner, field):
                 fail(f"new_owner.{field}", REQUIRED)
-        if new_owner.email:
+        fits = {
+            field: _text_fits(
+                fail,
+                f"new_owner.{field}",
+                getattr(new_owner, field),
+                max_length=_column_length(User, field),
+            )
+            for field in ("first_name", "middle_name", "last_name", "email")
+        }
+        if new_owner.email and fits["email"]:
             try:
                 validate_email(new_owner.email)
             except ValidationError as error:
@@ -315,6 +331,23 @@ def _raise_if_already_created(token: uuid.UUID, *, reseller_id: int) -> None:
     if existing.reseller_id != reseller_id:
         raise ValidationError({NON_FIELD_ERRORS: [_("This page has expired; open it again.")]})
     raise DuplicateSubmission(existing)
+
+
+def _column_length(model: type[models.Model], field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def _text_fits(fail, field: str, value: str, *, max_length: int) -> bool:
+    """Whether a typed text fits its column and shows every character it
+    holds; each problem goes to ``fail`` under ``field``."""
+    fits = True
+    for check in (MaxLengthValidator(max_length), validation.validate_visible_text):
+        try:
+            check(value)
+        except ValidationError as error:
+            fail(field, error)
+            fits = False
+    return fits
 
 
 def _collect(fail, field: str, check, value: str, **kwargs) -> None:
