@@ -4,10 +4,14 @@ transaction, with its event-log entry and its notification."""
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, validate_email
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +24,7 @@ from clients.models import (
     ClientEvent,
     ClientStatus,
     EventType,
+    OwnerEmailCheck,
     PostpayPermission,
     TermsStatus,
 )
@@ -57,27 +62,60 @@ LATIN_CONTACT_FIELDS = ("region", "city", "postal_code", "address_line1", "addre
 REQUIRED = _("This field is required.")
 
 
+OWNER_EMAIL_CHECK_WINDOW = timedelta(hours=1)
+EMAIL_UNAVAILABLE = _(
+    "This email cannot be used for a new owner. Choose another email or select an existing user."
+)
+
+
+def _user_with_email(email: str) -> User | None:
+    """The user whose email this is in any letter case: as the login matches it
+    (UPPER) and as the unique constraint does (LOWER), which disagree on a few
+    letters (the Kelvin sign K lowers to k but stays itself in upper case)."""
+    return (
+        User.objects.alias(email_lower=Lower("email"))
+        .filter(Q(email__iexact=email) | Q(email_lower=Lower(Value(email))))
+        .order_by("pk")
+        .first()
+    )
+
+
 def new_owner_email_problem(*, actor: Manager, email: str) -> ValidationError | None:
-    """The error for a new owner's email that already belongs to a user, in any
-    letter case. It offers that user instead (``params["user_id"]``) when the
-    actor may select them, and names nobody otherwise."""
-    existing = User.objects.filter(email__iexact=email.strip()).first()
-    if existing is None:
-        return None
-    if user_list_reachable(reseller=actor.reseller).filter(pk=existing.pk).exists():
+    """The error for a new owner's email that the actor cannot use, or None.
+
+    The email of a user the actor's reseller reaches offers that user instead
+    (``params["user_id"]``). Any other taken email gets the neutral
+    EMAIL_UNAVAILABLE, worded so that it tells nothing of whether the email
+    has an account. Each such email is counted for the actor
+    (OwnerEmailCheck); past OWNER_EMAIL_CHECKS_PER_HOUR different ones in the
+    last hour, every email out of the actor's reach gets the same answer,
+    a new one too, so that the page cannot be used to probe emails in bulk."""
+    email = email.strip()
+    existing = _user_with_email(email)
+    if (
+        existing is not None
+        and user_list_reachable(reseller=actor.reseller).filter(pk=existing.pk).exists()
+    ):
         return ValidationError(
             _("%(user)s already has this email: select this user as the owner instead."),
             code="email_taken",
             params={"user": str(existing), "user_id": existing.pk},
         )
-    return ValidationError(
-        _(
-            "A user with this email already exists but is not one of your clients' users; "
-            "use another email or ask an administrator."
-        ),
-        code="email_taken",
-        params={"user_id": None},
+    now = timezone.now()
+    since = now - OWNER_EMAIL_CHECK_WINDOW
+    checked = set(
+        OwnerEmailCheck.objects.filter(manager=actor, checked_at__gte=since).values_list(
+            "email", flat=True
+        )
     )
+    exhausted = len(checked) >= settings.OWNER_EMAIL_CHECKS_PER_HOUR
+    if existing is None and not exhausted:
+        return None
+    key = email.lower()
+    if existing is not None and not exhausted and key not in checked:
+        OwnerEmailCheck.objects.filter(manager=actor, checked_at__lt=since).delete()
+        OwnerEmailCheck.objects.create(manager=actor, email=key, checked_at=now)
+    return ValidationError(EMAIL_UNAVAILABLE, code="email_unavailable")
 
 
 def client_create(
