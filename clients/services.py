@@ -1,6 +1,7 @@
 """Writes about clients: every change of a client happens here, in one
 transaction, with its event-log entry and its notification."""
 
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,6 +69,14 @@ EMAIL_UNAVAILABLE = _(
 )
 
 
+def owner_email_normalized(email: str) -> str:
+    """A new owner's email as the panel keeps it: compatibility characters
+    made plain (NFKC: the Kelvin sign K is K, the long s ſ is s, fullwidth
+    letters are ASCII, as a mail server reads the domain anyway) and the
+    domain in lower case, so that a look-alike of a taken email is that email."""
+    return User.objects.normalize_email(unicodedata.normalize("NFKC", email.strip()))
+
+
 def _user_with_email(email: str) -> User | None:
     """The user whose email this is in any letter case: as the login matches it
     (UPPER) and as the unique constraint does (LOWER), which disagree on a few
@@ -90,7 +99,7 @@ def new_owner_email_problem(*, actor: Manager, email: str) -> ValidationError | 
     (OwnerEmailCheck); past OWNER_EMAIL_CHECKS_PER_HOUR different ones in the
     last hour, every email out of the actor's reach gets the same answer,
     a new one too, so that the page cannot be used to probe emails in bulk."""
-    email = email.strip()
+    email = owner_email_normalized(email)
     existing = _user_with_email(email)
     if (
         existing is not None
@@ -111,10 +120,12 @@ def new_owner_email_problem(*, actor: Manager, email: str) -> ValidationError | 
     exhausted = len(checked) >= settings.OWNER_EMAIL_CHECKS_PER_HOUR
     if existing is None and not exhausted:
         return None
-    key = email.lower()
-    if existing is not None and not exhausted and key not in checked:
-        OwnerEmailCheck.objects.filter(manager=actor, checked_at__lt=since).delete()
-        OwnerEmailCheck.objects.create(manager=actor, email=key, checked_at=now)
+    if existing is not None and not exhausted:
+        # Counted by the account: its look-alikes are one email.
+        key = existing.email.lower()[: OwnerEmailCheck._meta.get_field("email").max_length]
+        if key not in checked:
+            OwnerEmailCheck.objects.filter(manager=actor, checked_at__lt=since).delete()
+            OwnerEmailCheck.objects.create(manager=actor, email=key, checked_at=now)
     return ValidationError(EMAIL_UNAVAILABLE, code="email_unavailable")
 
 
@@ -258,7 +269,7 @@ def client_create(
             first_name=new_owner.first_name.strip(),
             middle_name=new_owner.middle_name.strip(),
             last_name=new_owner.last_name.strip(),
-            email=User.objects.normalize_email(new_owner.email.strip()),
+            email=owner_email_normalized(new_owner.email),
         )
         for field in ("first_name", "last_name", "email"):
             if not getattr(new_owner, field):

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone, translation
 
 from clients.models import Client, OwnerEmailCheck
-from clients.services import NewOwner, new_owner_email_problem
+from clients.services import NewOwner, client_create, new_owner_email_problem
 from tests.clients.test_client_create_page import CREATE_URL, page_data, person
 from tests.clients.test_client_create_page_errors import field_errors, submit
 from tests.clients.test_client_create_service import arguments, assert_rejected
@@ -199,14 +199,16 @@ def test_the_limit_is_per_manager(petr, sub_reseller, sub_rules, elsewhere, sett
         "\u212aate.smith@example.com",  # the Kelvin sign: LOWER() makes it k, UPPER() keeps it
         "KATE.SMITH@EXAMPLE.COM",
         "kate.\u017fmith@example.com",  # the long s: UPPER() makes it S
+        "kate.smith@\uff45xample.\uff43om",  # fullwidth letters in the domain
     ],
 )
 def test_a_look_alike_of_a_taken_email_is_that_users(
     petr, petr_browser, sub_reseller, sub_rules, root_reseller, root_rules, typed
 ):
-    """The look-up matches the email as the login (UPPER) and the unique
-    constraint (LOWER) do: the Kelvin sign got past the look-up and failed on
-    the constraint (a 500)."""
+    """A look-alike is read in plain letters (NFKC), and matched as the login
+    (UPPER) and the unique constraint (LOWER) do: the Kelvin sign got past the
+    look-up and failed on the constraint (a 500), fullwidth letters made a
+    second account whose mail went to the first one's address."""
     kate = make_user(email="kate.smith@example.com", first_name="Катя", last_name="Смит")
     make_client(reseller=sub_reseller, rules=sub_rules, owner=kate)
     response = submit(
@@ -223,3 +225,14 @@ def test_a_look_alike_of_a_taken_email_is_that_users(
         {"new_owner.email": NEUTRAL},
         **arguments(sub_rules, new_owner=NewOwner(first_name="А", last_name="Б", email=typed)),
     )
+
+
+def test_a_new_owners_email_is_kept_in_plain_letters(petr, sub_rules):
+    client = client_create(
+        actor=petr,
+        **arguments(
+            sub_rules,
+            new_owner=NewOwner(first_name="А", last_name="Б", email="\u212aate@\uff45xample.COM"),
+        ),
+    )
+    assert client.accesses.get().user.email == "Kate@example.com"
