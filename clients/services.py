@@ -4,7 +4,7 @@ transaction, with its event-log entry and its notification."""
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -269,7 +269,7 @@ def client_create(
             first_name=new_owner.first_name.strip(),
             middle_name=new_owner.middle_name.strip(),
             last_name=new_owner.last_name.strip(),
-            email=owner_email_normalized(new_owner.email),
+            email=new_owner.email.strip(),
         )
         for field in ("first_name", "last_name", "email"):
             if not getattr(new_owner, field):
@@ -284,7 +284,10 @@ def client_create(
             for field in ("first_name", "middle_name", "last_name", "email")
         }
         if new_owner.email and fits["email"]:
+            # Kept in plain letters, which may make it longer (NFKC).
+            new_owner = replace(new_owner, email=owner_email_normalized(new_owner.email))
             try:
+                MaxLengthValidator(_column_length(User, "email"))(new_owner.email)
                 validate_email(new_owner.email)
             except ValidationError as error:
                 fail("new_owner.email", error)

@@ -15,7 +15,12 @@ import pytest
 from django.utils import timezone, translation
 
 from clients.models import Client, OwnerEmailCheck
-from clients.services import NewOwner, client_create, new_owner_email_problem
+from clients.services import (
+    NewOwner,
+    client_create,
+    new_owner_email_problem,
+    owner_email_normalized,
+)
 from tests.clients.test_client_create_page import CREATE_URL, page_data, person
 from tests.clients.test_client_create_page_errors import field_errors, submit
 from tests.clients.test_client_create_service import arguments, assert_rejected
@@ -236,3 +241,20 @@ def test_a_new_owners_email_is_kept_in_plain_letters(petr, sub_rules):
         ),
     )
     assert client.accesses.get().user.email == "Kate@example.com"
+
+
+def test_plain_letters_longer_than_the_column_are_refused(petr_browser, petr, sub_rules):
+    """ﬃ is one character typed and three kept: the column's length is checked
+    on the email as it would be kept."""
+    typed = "o" * 64 + "@" + "\ufb03" * 60 + "." + "d" * 60 + ".example.com"
+    assert len(typed) <= 254 < len(owner_email_normalized(typed))
+    assert_rejected(
+        petr,
+        {"new_owner.email": "Ensure this value has at most 254 characters"},
+        **arguments(sub_rules, new_owner=NewOwner(first_name="А", last_name="Б", email=typed)),
+    )
+    response = submit(
+        petr_browser,
+        person(page_data(petr_browser.get(CREATE_URL)), **{"owner-new_email": typed}),
+    )
+    assert "Ensure this value has at most 254 characters" in email_error(response)
