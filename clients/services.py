@@ -515,20 +515,19 @@ def _check_new_user[T: NewUser](errors: _Errors, person: T, *, prefix: str) -> T
         required=True,
     )
     if email:
-        # Kept in plain letters (NFKC may lengthen it: checked again), so
-        # that a look-alike of a taken email is that email.
+        # The part before "@" as typed: a look-alike letter there (ſ, ı, the
+        # Kelvin sign) is refused, not folded into another person's login.
+        email = errors.checked(f"{prefix}email", _ascii_local_part, email)
+    if email:
+        # The domain kept in plain letters (fullwidth ｅ is e; NFKC may
+        # lengthen it: checked again), so that a look-alike of a taken
+        # email is that email.
         email = errors.checked(
             f"{prefix}email",
             validation.clean_email,
             email_normalized(email),
             max_length=column_length(User, "email"),
         )
-    if email:
-        try:
-            validate_email_local_part_ascii(email)
-        except ValidationError as error:
-            errors.add(f"{prefix}email", error)
-            email = None
     return type(person)(
         first_name=text("first_name", required=True),
         middle_name=text("middle_name", required=False),
@@ -537,11 +536,17 @@ def _check_new_user[T: NewUser](errors: _Errors, person: T, *, prefix: str) -> T
     )
 
 
+def _ascii_local_part(email: str) -> str:
+    validate_email_local_part_ascii(email)
+    return email
+
+
 def email_normalized(email: str) -> str:
     """A new user's email as the panel keeps it: compatibility characters
-    made plain (NFKC: the Kelvin sign K is K, the long s ſ is s, fullwidth
-    letters are ASCII, as a mail server reads the domain anyway) and the
-    domain in lower case, so that a look-alike of a taken email is that email."""
+    made plain (NFKC: fullwidth letters are ASCII, ﬃ is ffi, as a mail
+    server reads the domain anyway) and the domain in lower case, so that a
+    look-alike of a taken email is that email. The part before "@" is ASCII
+    already (``_check_new_user``)."""
     return User.objects.normalize_email(unicodedata.normalize("NFKC", email.strip()))
 
 

@@ -199,19 +199,18 @@ def test_the_limit_is_per_manager(petr, sub_reseller, sub_rules, elsewhere, sett
 @pytest.mark.parametrize(
     "typed",
     [
-        "\u212aate.smith@example.com",  # the Kelvin sign: LOWER() makes it k, UPPER() keeps it
         "KATE.SMITH@EXAMPLE.COM",
-        "kate.\u017fmith@example.com",  # the long s: UPPER() makes it S
         "kate.smith@\uff45xample.\uff43om",  # fullwidth letters in the domain
+        "kate.smith@EXAMPLE.\uff23OM",
     ],
 )
 def test_a_look_alike_of_a_taken_email_is_that_users(
     petr, petr_browser, sub_reseller, sub_rules, root_reseller, root_rules, typed
 ):
-    """A look-alike is read in plain letters (NFKC), and matched as the login
-    (UPPER) and the unique constraint (LOWER) do: the Kelvin sign got past the
-    look-up and failed on the constraint (a 500), fullwidth letters made a
-    second account whose mail went to the first one's address."""
+    """A look-alike domain is read in plain letters (NFKC), and the email
+    matched as the login (UPPER) and the unique constraint (LOWER) do:
+    fullwidth letters made a second account whose mail went to the first
+    one's address."""
     kate = make_user(email="kate.smith@example.com", first_name="Катя", last_name="Смит")
     make_client(reseller=sub_reseller, rules=sub_rules, owner=kate)
     response = submit(
@@ -230,12 +229,36 @@ def test_a_look_alike_of_a_taken_email_is_that_users(
     )
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "\u212aate.smith@example.com",  # the Kelvin sign: LOWER() makes it k, UPPER() keeps it
+        "kate.\u017fmith@example.com",  # the long s: UPPER() makes it S
+        "kate.sm\u0131th@example.com",  # the dotless i: UPPER() makes it I
+    ],
+)
+def test_a_look_alike_before_the_at_is_refused_before_any_look_up(
+    petr, sub_reseller, sub_rules, root_reseller, root_rules, typed
+):
+    """Not folded into the taken login it imitates (the Kelvin sign was a
+    500): refused as typed, with the same words whoever has the email, and
+    not counted as a check."""
+    kate = make_user(email="kate.smith@example.com", first_name="Катя", last_name="Смит")
+    make_client(reseller=root_reseller, rules=root_rules, owner=kate)
+    assert_rejected(
+        petr,
+        {"owner.new_email": "Use only Latin letters, digits and punctuation before “@”."},
+        **arguments(sub_rules, owner=NewOwner(first_name="А", last_name="Б", email=typed)),
+    )
+    assert not OwnerEmailCheck.objects.exists()
+
+
 def test_a_new_owners_email_is_kept_in_plain_letters(petr, sub_rules):
     client = client_create(
         actor=petr,
         **arguments(
             sub_rules,
-            owner=NewOwner(first_name="А", last_name="Б", email="\u212aate@\uff45xample.COM"),
+            owner=NewOwner(first_name="А", last_name="Б", email="Kate@\uff45xample.COM"),
         ),
     )
     assert client.accesses.get().user.email == "Kate@example.com"
