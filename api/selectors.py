@@ -9,7 +9,7 @@ from django.db.models import FilteredRelation, Prefetch, Q, QuerySet
 
 from api.models import ApiToken, StorefrontLink
 from clients.models import AccessLevel, Client, ClientAccess, ClientAttributeValue, ClientStatus
-from clients.selectors import _decode_cursor, _encode_cursor, _inn_client_ids, _Sort
+from clients.selectors import _encode_cursor, _inn_client_ids, _Sort, client_list_cursor
 from rules.models import Attribute, AttributeOption, AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, Reseller
 from users.selectors import manager_list_active
@@ -197,7 +197,7 @@ def account_list_page(
     order = _Sort.parse(ACCOUNT_SORT)
     clients = order.annotate(_accounts(reseller=reseller, filters=filters))
     if after:
-        values = _decode_cursor(after, clients=clients, order=order)
+        values = client_list_cursor(after, sort=ACCOUNT_SORT)
         # Both columns are NOT NULL, and the ID must fit a bigint.
         if not values or None in values or not 0 < values[-1] <= _BIGINT_MAX:
             raise BadCursor

@@ -3,11 +3,13 @@ transaction, and is recorded by ``client_event_record`` (its event-log entry
 and, when the event has one, its notification)."""
 
 import datetime as dt
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 
+from django.conf import settings as django_settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,6 +38,7 @@ from clients.models import (
     ClientEvent,
     ClientStatus,
     EventType,
+    OwnerEmailCheck,
     PostpayPermission,
     TermsStatus,
 )
@@ -45,7 +48,11 @@ from rules import validation
 from rules.models import AccountValidationSettings, Attribute, AttributeValueType, ClientType
 from users.models import Manager, ManagerStatus, Reseller, User
 from users.selectors import user_may_own_clients
-from users.validators import phone_to_e164, validate_email_local_part_ascii
+from users.validators import (
+    PHONE_INPUT_MAX_LENGTH,
+    phone_to_e164,
+    validate_email_local_part_ascii,
+)
 
 # --- Recording a change ------------------------------------------------------------
 
@@ -264,7 +271,9 @@ def _checked_sections(
     )
     contacts = _check_contacts(errors, sections.contacts, reseller=reseller, settings=settings)
     contract_person = _check_contract_person(errors, sections.contract_person)
-    owner = _check_owner(errors, sections.owner, reseller=reseller, required=not partial)
+    owner = _check_owner(
+        errors, sections.owner, actor=actor, reseller=reseller, required=not partial
+    )
     attribute_values = _check_attributes(
         errors, sections.attributes, client_info=sections.client_info, reseller=reseller
     )
@@ -431,9 +440,19 @@ def _check_contacts(
         for name in LATIN_CONTACT_FIELDS:
             if texts[name]:
                 errors.checked(f"contacts.{name}", validation.validate_latin, texts[name])
-    phone = errors.checked(
-        "contacts.phone", phone_to_e164, contacts.phone.strip(), region=contacts.country
+    # The phone as typed fits PHONE_INPUT_MAX_LENGTH and shows every
+    # character before it is read (an empty one gets the phone's own message).
+    typed_phone = errors.checked(
+        "contacts.phone",
+        validation.clean_text,
+        contacts.phone,
+        max_length=PHONE_INPUT_MAX_LENGTH,
     )
+    phone = None
+    if typed_phone is not None:
+        phone = errors.checked(
+            "contacts.phone", phone_to_e164, typed_phone, region=contacts.country
+        )
     return Contacts(
         country=contacts.country,
         phone=phone or "",
@@ -470,7 +489,7 @@ _MAX_ID = 2**63 - 1
 
 
 def _check_owner(
-    errors: _Errors, owner: Owner | None, *, reseller: Reseller, required: bool
+    errors: _Errors, owner: Owner | None, *, actor: Manager, reseller: Reseller, required: bool
 ) -> User | NewOwner | None:
     """Exactly one owner: an existing user the reseller reaches who is none of
     the panel's own people (staff, superusers, managers; see
@@ -483,7 +502,7 @@ def _check_owner(
             )
         return None
     if isinstance(owner, NewOwner):
-        return _check_new_owner(errors, owner, reseller=reseller)
+        return _check_new_owner(errors, owner, actor=actor, reseller=reseller)
     user = None
     if isinstance(owner, ExistingOwner) and 0 < owner.user_id <= _MAX_ID:
         user = selectors.user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
@@ -544,29 +563,79 @@ def _check_new_user[T: NewUser](errors: _Errors, person: T, *, prefix: str) -> T
         required=True,
     )
     if email:
-        try:
-            validate_email_local_part_ascii(email)
-        except ValidationError as error:
-            errors.add(f"{prefix}email", error)
-            email = None
+        # The part before "@" as typed: a look-alike letter there (ſ, ı, the
+        # Kelvin sign) is refused, not folded into another person's login.
+        email = errors.checked(f"{prefix}email", _ascii_local_part, email)
+    if email:
+        # The domain kept in plain letters (fullwidth ｅ is e; NFKC may
+        # lengthen it: checked again), so that a look-alike of a taken
+        # email is that email.
+        email = errors.checked(
+            f"{prefix}email",
+            validation.clean_email,
+            email_normalized(email),
+            max_length=column_length(User, "email"),
+        )
     return type(person)(
         first_name=text("first_name", required=True),
         middle_name=text("middle_name", required=False),
         last_name=text("last_name", required=True),
-        email=User.objects.normalize_email(email) if email else "",
+        email=email or "",
     )
 
 
-def _check_new_owner(errors: _Errors, owner: NewOwner, *, reseller: Reseller) -> NewOwner:
+def _ascii_local_part(email: str) -> str:
+    validate_email_local_part_ascii(email)
+    return email
+
+
+def email_normalized(email: str) -> str:
+    """A new user's email as the panel keeps it: compatibility characters
+    made plain (NFKC: fullwidth letters are ASCII, ﬃ is ffi, as a mail
+    server reads the domain anyway) and the domain in lower case, so that a
+    look-alike of a taken email is that email. The part before "@" is ASCII
+    already (``_check_new_user``)."""
+    return User.objects.normalize_email(unicodedata.normalize("NFKC", email.strip()))
+
+
+def _check_new_owner(
+    errors: _Errors, owner: NewOwner, *, actor: Manager, reseller: Reseller
+) -> NewOwner:
     """A new user (``_check_new_user``) whose email no user has in any letter
     case (the error offers the user who has it, when the reseller could make
-    them the owner)."""
+    them the owner, and names nobody otherwise: ``new_user_email_problem``)."""
     owner = _check_new_user(errors, owner, prefix="owner.new_")
     if owner.email:
-        problem = selectors.new_owner_email_problem(reseller=reseller, email=owner.email)
+        problem = new_user_email_problem(actor=actor, reseller=reseller, email=owner.email)
         if problem is not None:
             errors.add("owner.new_email", problem)
     return owner
+
+
+def new_user_email_problem(
+    *, actor: Manager, reseller: Reseller, email: str, as_owner: bool = True
+) -> ValidationError | None:
+    """``selectors.new_owner_email_problem`` for an email the actor typed,
+    counted: each taken email out of the actor's reach is recorded once per
+    account (OwnerEmailCheck, older records dropped), and past
+    OWNER_EMAIL_CHECKS_PER_HOUR of them in the last hour every email out of
+    the actor's reach, a new one too, gets the same neutral answer."""
+    checked = selectors.owner_email_checks_recent(manager=actor)
+    exhausted = len(checked) >= django_settings.OWNER_EMAIL_CHECKS_PER_HOUR
+    problem = selectors.new_owner_email_problem(
+        reseller=reseller, email=email, as_owner=as_owner, checks_exhausted=exhausted
+    )
+    if problem is not None and problem.code == "email_unavailable" and not exhausted:
+        # The email is kept in plain letters (email_normalized): its
+        # look-alikes are one key.
+        key = email.strip().lower()[: column_length(OwnerEmailCheck, "email")]
+        if key not in checked:
+            now = timezone.now()
+            OwnerEmailCheck.objects.filter(
+                manager=actor, checked_at__lt=now - selectors.OWNER_EMAIL_CHECK_WINDOW
+            ).delete()
+            OwnerEmailCheck.objects.create(manager=actor, email=key, checked_at=now)
+    return problem
 
 
 def _check_attributes(
@@ -1062,8 +1131,8 @@ def client_user_invite(
     if errors.by_key and new_user.email:
         # Reported with the other errors in one round; otherwise checked under
         # the client's lock below, where a repeated submit is recognised.
-        problem = selectors.new_owner_email_problem(
-            reseller=client.reseller, email=new_user.email, as_owner=False
+        problem = new_user_email_problem(
+            actor=actor, reseller=client.reseller, email=new_user.email, as_owner=False
         )
         if problem is not None:
             errors.add("new_user.email", problem)

@@ -221,6 +221,11 @@ TASK_LEASE_SECONDS = int(os.environ.get("TASK_LEASE_SECONDS", "600"))
 TASK_MAX_RECOVERIES = int(os.environ.get("TASK_MAX_RECOVERIES", "3"))
 TASK_LEASE_CHECK_INTERVAL = float(os.environ.get("TASK_LEASE_CHECK_INTERVAL", "30"))
 
+# A manager may type as a new owner's email at most this many emails per hour
+# that belong to users out of their reach; past it every email out of their
+# reach gets the same "cannot be used" answer (clients.models.OwnerEmailCheck).
+OWNER_EMAIL_CHECKS_PER_HOUR = int(os.environ.get("OWNER_EMAIL_CHECKS_PER_HOUR", "30"))
+
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "panel@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -11,16 +11,18 @@ from clients.autofill import AUTOFILL_INN_LISTBOX, autofill_input_attrs
 from clients.forms.sections import Include, SectionForm
 from clients.inputs import AttributeValues
 from rules import validation
-from rules.models import Attribute, AttributeValueType, ClientType
+from rules.models import ATTRIBUTE_VALUE_MAX_LENGTH, Attribute, AttributeValueType, ClientType
 from users.models import AutofillField
 
 
 def _string_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.CharField(**options)
+    return forms.CharField(max_length=ATTRIBUTE_VALUE_MAX_LENGTH, **options)
 
 
 def _text_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **options)
+    return forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=ATTRIBUTE_VALUE_MAX_LENGTH, **options
+    )
 
 
 def _checkbox_field(attribute: Attribute, **options) -> forms.Field:
@@ -35,7 +37,12 @@ def _date_field(attribute: Attribute, **options) -> forms.Field:
 
 def _password_field(attribute: Attribute, **options) -> forms.Field:
     # Never sent back to the browser: an operator retypes it after an error.
-    return forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False, **options)
+    return forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+        max_length=ATTRIBUTE_VALUE_MAX_LENGTH,
+        **options,
+    )
 
 
 def _list_field(attribute: Attribute, **options) -> forms.Field:

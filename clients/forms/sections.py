@@ -36,6 +36,10 @@ from rules import selectors as rules_selectors
 from rules.models import ClientType, ServiceRule
 from users.models import Manager, Reseller, User
 from users.selectors import manager_list_active
+from users.validators import PHONE_INPUT_MAX_LENGTH
+
+# The owner search's query is no column; a person's name or email fits.
+OWNER_QUERY_MAX_LENGTH = 254
 
 
 class Include:
@@ -251,7 +255,7 @@ class ContactsForm(SectionForm):
     phone = forms.CharField(
         label=_("Phone"),
         # As typed, with spaces and brackets: longer than the E.164 column.
-        max_length=32,
+        max_length=PHONE_INPUT_MAX_LENGTH,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         help_text=_("With the country code, for example +7 916 123-45-67."),
     )
@@ -319,7 +323,9 @@ class OwnerForm(SectionForm):
         initial=OwnerMode.NEW,
         widget=forms.RadioSelect,
     )
-    query = forms.CharField(label=_("Search by name or email"), required=False)
+    query = forms.CharField(
+        label=_("Search by name or email"), max_length=OWNER_QUERY_MAX_LENGTH, required=False
+    )
     user = forms.CharField(required=False, widget=forms.HiddenInput)
     pick = forms.CharField(required=False, widget=forms.HiddenInput)
     new_first_name = forms.CharField(
