@@ -54,6 +54,8 @@ def email_of_length(length: int) -> str:
     labels = []
     while prefix > 0:
         size = min(63, prefix)  # the label and its dot
+        if prefix - size == 1:
+            size -= 1  # leave two for the last label: a lone dot would make ".."
         labels.append("d" * (size - 1) + ".")
         prefix -= size
     email = f"{local}@{''.join(labels)}{tail}"
