@@ -40,6 +40,7 @@ from django.utils.translation import pgettext_lazy
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from operations import metrics
 from users.models import AutofillField
 
 if TYPE_CHECKING:
@@ -299,8 +300,16 @@ def directory_endpoint(base_url: str, *, method: Method) -> str:
     return f"{base}/{method}/party"
 
 
+# Why a lookup gave nothing, for the failure counter (operations.metrics).
+FAILURE_CAUSES = ("timeout", "connection", "status", "too_large", "invalid_json", "shape", "bug")
+
+
 class DirectoryError(Exception):
     """Why a lookup gave nothing; the message goes to the log, never to a page."""
+
+    def __init__(self, message: str, *, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 def _lookup(
@@ -322,9 +331,11 @@ def _lookup_answer(
         logger.warning("Directory cache read failed for reseller %s", _who(reseller))
         items = None
     if items is None:
+        metrics.directory_called(method=method)
         try:
             items, skipped = _fetch(url=url, api_key=reseller.autofill_api_key, payload=payload)
         except DirectoryError as error:
+            metrics.directory_failed(method=method, cause=error.cause)
             logger.warning(
                 "Directory %s failed for reseller %s: %s",
                 method,
@@ -333,6 +344,7 @@ def _lookup_answer(
             )
             return DirectoryAnswer([], available=False)
         except Exception:  # a bug of ours: worth a traceback, still not worth a 500
+            metrics.directory_failed(method=method, cause="bug")
             logger.exception("Directory %s broke for reseller %s", method, _who(reseller))
             return DirectoryAnswer([], available=False)
         if skipped:
@@ -371,18 +383,23 @@ def _fetch(*, url: str, api_key: str, payload: dict[str, Any]) -> tuple[list[dic
             stream=True,
         ) as response:
             if not 200 <= response.status_code < 300:
-                raise DirectoryError(f"HTTP {response.status_code} from {url}")
+                raise DirectoryError(f"HTTP {response.status_code} from {url}", cause="status")
             body = _read_body(response)
     except requests.RequestException as error:
         if _is_timeout(error):
             raise DirectoryError(
-                f"timed out (connect {connect} s, read {read} s) at {url}: {_one_line(error)}"
+                f"timed out (connect {connect} s, read {read} s) at {url}: {_one_line(error)}",
+                cause="timeout",
             ) from error
-        raise DirectoryError(f"{type(error).__name__} at {url}: {_one_line(error)}") from error
+        raise DirectoryError(
+            f"{type(error).__name__} at {url}: {_one_line(error)}", cause="connection"
+        ) from error
     try:
         answer = json.loads(body)
     except ValueError as error:  # also UnicodeDecodeError
-        raise DirectoryError(f"invalid JSON from {url}: {_one_line(error)}") from error
+        raise DirectoryError(
+            f"invalid JSON from {url}: {_one_line(error)}", cause="invalid_json"
+        ) from error
     return _suggestion_items(answer, url=url)
 
 
@@ -402,17 +419,22 @@ def _read_body(response: requests.Response) -> bytes:
     for chunk in response.iter_content(chunk_size=64 * 1024):
         size += len(chunk)
         if size > MAX_ANSWER_BYTES:
-            raise DirectoryError(f"answer larger than {MAX_ANSWER_BYTES} bytes from {response.url}")
+            raise DirectoryError(
+                f"answer larger than {MAX_ANSWER_BYTES} bytes from {response.url}",
+                cause="too_large",
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _suggestion_items(answer: object, *, url: str) -> tuple[list[dict[str, Any]], int]:
     if not isinstance(answer, dict):
-        raise DirectoryError(f"unexpected answer from {url}: a JSON {type(answer).__name__}")
+        raise DirectoryError(
+            f"unexpected answer from {url}: a JSON {type(answer).__name__}", cause="shape"
+        )
     suggestions = answer.get("suggestions")
     if not isinstance(suggestions, list):
-        raise DirectoryError(f"unexpected answer from {url}: no list of suggestions")
+        raise DirectoryError(f"unexpected answer from {url}: no list of suggestions", cause="shape")
     items = [item for item in suggestions if _is_record(item)]
     return items, len(suggestions) - len(items)
 
