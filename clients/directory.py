@@ -410,6 +410,9 @@ def _is_timeout(error: requests.RequestException) -> bool:
         return True
     inner = error.args[0] if error.args else None
     reason = getattr(inner, "reason", inner)
+    # urllib3 makes a refused connection a subclass of its connect timeout.
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return False
     return isinstance(reason, urllib3.exceptions.TimeoutError)
 
 

@@ -12,7 +12,7 @@ This module imports nothing of the project, so that any app may call it
 (``clients.directory`` does) without an import loop.
 """
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 # Seconds; a page answers in tens of milliseconds, the export in minutes.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -28,6 +28,13 @@ http_request_duration = Histogram(
     "Time from the request to the response object (a streamed body is not included).",
     ["view", "method", "status"],
     buckets=LATENCY_BUCKETS,
+)
+# "livesum": the processes alive now; gunicorn.conf.py's child_exit removes
+# the file of a worker that died, so a killed one's requests do not linger.
+http_requests_in_progress = Gauge(
+    "panel_http_requests_in_progress",
+    "Requests being answered now.",
+    multiprocess_mode="livesum",
 )
 http_request_queries = Histogram(
     "panel_http_request_db_queries",

@@ -48,6 +48,7 @@ class RequestMetricsMiddleware:
         started = time.perf_counter()
         try:
             with contextlib.ExitStack() as stack:
+                stack.enter_context(metrics.http_requests_in_progress.track_inprogress())
                 for connection in connections.all():
                     stack.enter_context(connection.execute_wrapper(counter))
                 response = self.get_response(request)

@@ -7,6 +7,12 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from prometheus_client import REGISTRY
 
 from operations.models import WorkerHeartbeat
+from tests.notifications.conftest import (  # noqa: F401 (fixtures for these tests too)
+    client_of_root,
+    owner,
+    root_handler,
+    template,
+)
 
 
 def sample(name: str, **labels: str) -> float:
