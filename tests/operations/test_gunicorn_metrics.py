@@ -27,7 +27,7 @@ def wait_until_up(url: str, process: subprocess.Popen) -> None:
         try:
             requests.get(url, timeout=2)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     raise AssertionError("gunicorn did not start")
 
