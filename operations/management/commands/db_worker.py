@@ -7,8 +7,8 @@ asked, a metrics port.
   clean stop); ``/health/ready`` fails when no worker's row moved within
   ``HEALTH_WORKER_HEARTBEAT_MAX_AGE``. The database is what all machines share.
 - **Upkeep.** Every ``TASK_PRUNE_INTERVAL`` seconds (0: never; about a minute
-  after start first) the same thread's sibling runs ``manage.py prune_tasks``'s
-  work: finished task rows and old delivery attempts past their retention.
+  after start first) another thread runs ``manage.py prune_tasks``'s work:
+  finished task rows and old delivery attempts past their retention.
   Several workers may run it: a batch is taken under a transaction-level
   advisory lock, so only one of them deletes at a time.
 - **Metrics.** Under ``PROMETHEUS_MULTIPROC_DIR`` (shared with gunicorn on the
@@ -62,6 +62,12 @@ def _prune() -> None:
         logger.warning("Pruning the task tables failed.", exc_info=True)
 
 
+def _first_prune_delay(interval: float) -> float:
+    # About a minute after start (sooner with a shorter interval), spread out.
+    first = min(interval, 60.0)
+    return first + random.uniform(0, first)
+
+
 def _serve_metrics() -> None:
     port = os.environ.get("WORKER_METRICS_PORT")
     if not port:
@@ -106,7 +112,7 @@ class Command(db_worker.Command):
                 target=_every,
                 args=(settings.TASK_PRUNE_INTERVAL, stop, _prune),
                 # Workers started together do not all prune at once.
-                kwargs={"first_delay": 60 + random.uniform(0, 60)},
+                kwargs={"first_delay": _first_prune_delay(settings.TASK_PRUNE_INTERVAL)},
                 name="task-prune",
                 daemon=True,
             ).start()
