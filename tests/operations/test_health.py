@@ -173,3 +173,45 @@ def test_ready_fails_when_the_database_is_unreachable(django_db_blocker):
     assert "OperationalError" in data["checks"]["database"]["error"]
     assert data["checks"]["worker_heartbeat"]["skipped"] == "the database is unreachable"
     assert_untouched(response)
+
+
+def test_a_page_that_loses_the_database_answers_a_clean_503(django_db_blocker, settings):
+    """DEBUG off, PostgreSQL (or the SQLite file) out of reach: the panel's
+    own short page with Retry-After, in the reader's language, no traceback."""
+    settings.DEBUG = False
+    with django_db_blocker.unblock():
+        connection = connections["default"]
+        saved = dict(connection.settings_dict)
+        connection.close()
+        if connection.vendor == "postgresql":
+            connection.settings_dict.update(HOST="127.0.0.1", PORT=str(free_port()))
+        else:
+            connection.settings_dict["NAME"] = "/nonexistent-dir/db.sqlite3"
+        try:
+            browser = HttpClient(raise_request_exception=False)
+            browser.cookies["sessionid"] = "x" * 32
+            response = browser.get("/clients/", HTTP_ACCEPT_LANGUAGE="ru")
+        finally:
+            connection.close()
+            connection.settings_dict.clear()
+            connection.settings_dict.update(saved)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    html = response.content.decode()
+    assert "Временно недоступно" in html
+    assert "Traceback" not in html
+    assert response["X-Request-ID"] in html
+
+
+@pytest.mark.django_db
+def test_other_errors_keep_djangos_500(settings, monkeypatch, petr_browser):
+    settings.DEBUG = False
+    from clients import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views.selectors, "client_list_page", broken)
+    petr_browser.raise_request_exception = False
+    response = petr_browser.get("/clients/")
+    assert response.status_code == 500
