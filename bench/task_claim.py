@@ -73,6 +73,7 @@ def fill(*, finished: int, ready: int) -> None:
 
 def claim_sql() -> tuple[str, list]:
     """The worker's claim, as django-tasks-db builds it (db_worker.Worker.run)."""
+    from django.db import transaction
     from django_tasks_db.models import DBTaskResult
 
     tasks = (
@@ -81,7 +82,8 @@ def claim_sql() -> tuple[str, list]:
         .filter(queue_name__in=["default"])
         .select_for_update(skip_locked=True)
     )
-    sql, params = tasks[:1].query.sql_with_params()
+    with transaction.atomic():  # FOR UPDATE is compiled only inside one
+        sql, params = tasks[:1].query.sql_with_params()
     return sql, list(params)
 
 
