@@ -1,7 +1,8 @@
 # The panel's image: gunicorn serves it (the default command), and the same
-# image runs the task worker (`python manage.py db_worker --no-reload`) and
-# the migrations (`python manage.py migrate --no-input`). See
-# docs/operations.md and compose.yaml. `make serve` runs without containers.
+# image runs the task worker (`python manage.py db_worker --no-reload
+# --queue-name default,auth`) and the migrations (`python manage.py migrate
+# --no-input`). See docs/operations.md and compose.yaml. `make serve` runs
+# without containers.
 
 # --- build: dependencies, translations and static files -----------------------
 FROM python:3.13-slim AS build

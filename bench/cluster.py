@@ -237,6 +237,7 @@ class TaskWorker:
         with self.log_path.open("ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.5",
+                 "--queue-name", "default,auth",
                  "--worker-id", f"{self.name}-{uuid.uuid4().hex[:8]}"],
                 cwd=BASE_DIR, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip

@@ -43,7 +43,7 @@ from rules.models import (
 )
 from users.models import AutofillField, Manager, Reseller, User
 from users.selectors import manager_list_active, owner_search, user_list_reachable
-from users.validators import phone_to_e164
+from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 
 def with_offer(error: ValidationError, *, field_id: str) -> ValidationError:
@@ -458,7 +458,9 @@ class OwnerForm(SectionForm):
     new_first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     new_last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     new_middle_name = forms.CharField(label=_("Middle name"), max_length=150, required=False)
-    new_email = forms.EmailField(label=_("Email"), required=False)
+    new_email = forms.EmailField(
+        label=_("Email"), required=False, validators=[validate_email_local_part_ascii]
+    )
 
     def __init__(self, *args, actor: Manager, **kwargs) -> None:
         self.actor = actor

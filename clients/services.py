@@ -28,8 +28,12 @@ from rules import selectors as rules_selectors
 from rules import validation
 from rules.models import ClientType, ServiceRule
 from users.models import Manager, ManagerStatus, User
-from users.selectors import user_list_reachable
-from users.validators import phone_to_e164
+from users.selectors import (
+    user_list_owner_candidates,
+    user_list_reachable,
+    user_may_own_clients,
+)
+from users.validators import phone_to_e164, validate_email_local_part_ascii
 
 # --- client_create: the Add client page's service and its private helpers ---------
 
@@ -64,7 +68,7 @@ def new_owner_email_problem(*, actor: Manager, email: str) -> ValidationError | 
     existing = User.objects.filter(email__iexact=email.strip()).first()
     if existing is None:
         return None
-    if user_list_reachable(reseller=actor.reseller).filter(pk=existing.pk).exists():
+    if user_list_owner_candidates(reseller=actor.reseller).filter(pk=existing.pk).exists():
         return ValidationError(
             _("%(user)s already has this email: select this user as the owner instead."),
             code="email_taken",
@@ -110,6 +114,8 @@ def client_create(
 
     Everything is validated here again, whatever the page checked: the type,
     rule, manager and owner must be the actor's reseller's, the manager Active,
+    the owner nobody of the panel's own (staff, superusers, managers; see
+    ``users.selectors.user_may_own_clients``),
     the company name and region allowed by the installation, the contacts Latin
     when the reseller asks, the attributes as their definitions say, and there
     is exactly one owner: ``owner`` (an existing user) or ``new_owner``.
@@ -117,7 +123,8 @@ def client_create(
     (``new_owner.<field>`` and ``attributes.<key>`` for those parts).
 
     Then one transaction writes the client (status Active), the new owner
-    (without a usable password: the notification's link sets it), the Owner
+    (without a usable password: the notification's link sets it; an owner
+    who has a password gets the email without a link), the Owner
     access, the attribute values, the event log and the queued "client
     created" notification.
 
@@ -208,6 +215,14 @@ def client_create(
     elif owner is not None:
         if not user_list_reachable(reseller=reseller).filter(pk=owner.pk).exists():
             fail("owner", _("Select a user of your reseller's clients."))
+        elif not user_may_own_clients(user=owner):
+            fail(
+                "owner",
+                _(
+                    "Staff, administrators and panel managers cannot own a client: "
+                    "select another user or create a new one."
+                ),
+            )
     else:
         new_owner = NewOwner(
             first_name=new_owner.first_name.strip(),
@@ -221,6 +236,7 @@ def client_create(
         if new_owner.email:
             try:
                 validate_email(new_owner.email)
+                validate_email_local_part_ascii(new_owner.email)
             except ValidationError as error:
                 fail("new_owner.email", error)
             else:

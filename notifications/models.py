@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, EventType
+from notifications.rendering import template_content_check
 from rules.models import key_validator
 from users.models import Reseller
 
@@ -66,6 +67,13 @@ class TemplateContent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} ({self.language})"
+
+    def clean(self) -> None:
+        # Every way in that validates (admin, full_clean) refuses a text that
+        # breaks or uses a tag or filter emails may not use; sending checks again.
+        template_content_check(
+            subject=self.subject, body_text=self.body_text, body_html=self.body_html
+        )
 
 
 class EventHandler(models.Model):

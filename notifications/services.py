@@ -180,7 +180,9 @@ def message_context(*, delivery: Delivery) -> dict[str, Any]:
     )
     owner = delivery.recipient_user
     address = ", ".join(part for part in (client.address_line1, client.address_line2) if part)
-    can_set_password = owner is not None and owner.is_active
+    # The link only for an owner who has no password yet (a new user): to
+    # anyone else it would be a working way to replace their password.
+    can_set_password = owner is not None and owner.is_active and not owner.has_usable_password()
     return {
         "event": delivery.event,
         "client": {

@@ -214,10 +214,15 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Notification delivery runs in `manage.py db_worker` (django-tasks-db).
+# "Forgot password" emails have a queue of their own (users.tasks.AUTH_QUEUE)
+# and a lower priority: one worker serving both (`make run`, `make serve`)
+# takes the client notifications first; a busy installation may run a worker
+# per queue (`db_worker --queue-name auth`).
 TASKS = {
     "default": {
         # django-tasks-db's backend, carrying the request id into the task.
         "BACKEND": "operations.tasks_backend.ContextDatabaseBackend",
+        "QUEUES": ["default", "auth"],
     }
 }
 
@@ -377,6 +382,20 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # The address axes counts is REMOTE_ADDR; behind a proxy, install
 # django-ipware and set AXES_IPWARE_* (see django-axes' docs).
+
+# "Forgot password" (users.services.password_reset_request): at most one reset
+# email per account (and one queued task per typed email) every
+# PASSWORD_RESET_MIN_INTERVAL seconds, and at most PASSWORD_RESET_ADDRESS_LIMIT
+# requests per address (as axes sees it) in PASSWORD_RESET_ADDRESS_MINUTES;
+# the rest are answered alike and send nothing. Kept in the database, so every
+# web worker and task worker sees the same counts.
+PASSWORD_RESET_MIN_INTERVAL = int(os.environ.get("PASSWORD_RESET_MIN_INTERVAL", "300"))
+PASSWORD_RESET_ADDRESS_LIMIT = int(os.environ.get("PASSWORD_RESET_ADDRESS_LIMIT", "10"))
+PASSWORD_RESET_ADDRESS_MINUTES = float(os.environ.get("PASSWORD_RESET_ADDRESS_MINUTES", "15"))
+
+# Staff, superusers and panel managers cannot be made a client's owner (owner
+# search leaves them out, client_create refuses them) unless this is on.
+OWNERS_MAY_BE_STAFF = env_bool("OWNERS_MAY_BE_STAFF", False)
 
 SILENCED_SYSTEM_CHECKS = [
     # HSTS preload (security.W021): adding the domain to browsers' preload

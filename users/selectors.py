@@ -1,5 +1,6 @@
 """Reads about users, resellers and managers."""
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -49,8 +50,9 @@ def _reseller_accesses(*, reseller: Reseller) -> QuerySet:
 
 
 def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
-    """Users a reseller's manager may make a client's owner: users with access
-    to one of the reseller's clients; the root reseller reaches every user.
+    """Active users within a reseller's reach: users with access to one of
+    the reseller's clients; the root reseller reaches every user. Who of them
+    may own a client is ``user_list_owner_candidates``.
 
     A semi-join (EXISTS), not a join with DISTINCT: the database can then walk
     the users in name order and stop at the page size."""
@@ -62,6 +64,34 @@ def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
     return users
 
 
+def _panel_people() -> Q:
+    """Staff, superusers and panel managers (a user with a Manager row)."""
+    return (
+        Q(is_staff=True)
+        | Q(is_superuser=True)
+        | Q(Exists(Manager.objects.filter(user=OuterRef("pk"))))
+    )
+
+
+def user_may_own_clients(*, user: User) -> bool:
+    """Whether the user may be made a client's owner: not staff, a superuser
+    or a panel manager, unless OWNERS_MAY_BE_STAFF allows it. The owner gets
+    the client's emails and, without a password yet, a password-setup link;
+    the panel's own people sign in elsewhere and are nobody's customer."""
+    if settings.OWNERS_MAY_BE_STAFF:
+        return True
+    return not (user.is_staff or user.is_superuser or Manager.objects.filter(user=user).exists())
+
+
+def user_list_owner_candidates(*, reseller: Reseller) -> QuerySet[User]:
+    """Users a reseller's manager may make a client's owner: the reachable
+    ones that ``user_may_own_clients`` admits."""
+    users = user_list_reachable(reseller=reseller)
+    if not settings.OWNERS_MAY_BE_STAFF:
+        users = users.exclude(_panel_people())
+    return users
+
+
 def owner_search_words(query: str) -> list[str]:
     """The words the owner search looks for; none when the query has fewer
     than OWNER_SEARCH_MIN_LENGTH characters besides spaces."""
@@ -70,9 +100,9 @@ def owner_search_words(query: str) -> list[str]:
 
 
 def owner_search(*, reseller: Reseller, query: str) -> list[User]:
-    """Reachable users whose name or email contains every word of the query;
-    nothing for fewer than three characters, at most twenty, by name (of the
-    first thousand matches found).
+    """Owner candidates (``user_list_owner_candidates``) whose name or email
+    contains every word of the query; nothing for fewer than three
+    characters, at most twenty, by name (of the first thousand matches found).
 
     On PostgreSQL each word is one case-insensitive condition per column,
     served by the trigram index of users/migrations/0002 (UPPER(...) LIKE).
@@ -82,6 +112,8 @@ def owner_search(*, reseller: Reseller, query: str) -> list[User]:
     if not words:
         return []
     matches = User.objects.filter(is_active=True)
+    if not settings.OWNERS_MAY_BE_STAFF:
+        matches = matches.exclude(_panel_people())  # as user_list_owner_candidates
     postgresql = connections[matches.db].vendor == "postgresql"
     # A person types a name and a surname; a pasted essay must not build a
     # query the database refuses.
