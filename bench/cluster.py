@@ -470,7 +470,8 @@ def run_load(
             else:
                 client.get_ok("/clients/export.csv")
 
-    threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
+    # Daemon threads: Ctrl+C ends the run (the servers are stopped in main()).
+    threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in clients]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,8 +1,8 @@
 """django-tasks-db's backend, carrying the request's log context in the task.
 
 The task row is written in the same INSERT as before, with one more key in
-its ``args_kwargs`` JSON (``log_context``: the request id, or the id of the
-task that queued it). django-tasks-db reads only ``args`` and ``kwargs``
+its ``args_kwargs`` JSON when there is one (``log_context``: the request id,
+or the id of the task that queued it). django-tasks-db reads only ``args`` and ``kwargs``
 from it, so the task's own arguments are unchanged; the worker binds the
 context when the task starts (``operations.receivers``). No shared cache is
 needed, as django-structlog's own django-tasks support would need.
@@ -27,11 +27,13 @@ def task_log_context(db_result: DBTaskResult) -> dict[str, Any]:
 
 class ContextDatabaseBackend(DatabaseBackend):
     def _row(self, task, args, kwargs) -> dict[str, Any]:
+        args_kwargs: dict[str, Any] = {"args": args, "kwargs": kwargs}
+        if context := current_context():
+            # Only ids (the request's, a parent task's): nothing personal.
+            args_kwargs[CONTEXT_KEY] = context
         return {
             "id": self._get_id(),
-            "args_kwargs": normalize_json(
-                {"args": args, "kwargs": kwargs, CONTEXT_KEY: current_context()}
-            ),
+            "args_kwargs": normalize_json(args_kwargs),
             "priority": task.priority,
             "task_path": task.module_path,
             "queue_name": task.queue_name,

@@ -49,12 +49,20 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 command, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT
             )
-        wait_until_up(self.url + "/health/live", self.process, self.log)
+        try:
+            wait_until_up(self.url + "/health/live", self.process, self.log)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> str:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(30)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         return self.log.read_text()
 
 
