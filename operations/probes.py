@@ -153,9 +153,13 @@ def health_ready(request: HttpRequest) -> HttpResponse:
         # The connection is broken: give the next probe a fresh one.
         connections["default"].close()
     body = {"status": "fail" if failed else "ok", "failed": failed, "checks": results}
+    response = _no_store(JsonResponse(body, status=503 if failed else 200))
     if failed:
         logger.warning("Readiness failed: %s", ", ".join(failed))
-    return _no_store(JsonResponse(body, status=503 if failed else 200))
+        # Said once, above: not again as an error of django.request for every
+        # probe of a balancer during an outage.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 class MetricsView(PrometheusDjangoView):

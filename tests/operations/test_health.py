@@ -215,3 +215,12 @@ def test_other_errors_keep_djangos_500(settings, monkeypatch, petr_browser):
     petr_browser.raise_request_exception = False
     response = petr_browser.get("/clients/")
     assert response.status_code == 500
+
+
+@pytest.mark.django_db
+def test_a_failed_readiness_is_logged_once_as_a_warning(caplog):
+    caplog.set_level("INFO")
+    assert HttpClient().get("/health/ready").status_code == 503  # no worker heartbeat
+    records = [(r.name, r.levelname) for r in caplog.records if "eadiness" in r.getMessage()]
+    assert records == [("operations.probes", "WARNING")]
+    assert not [r for r in caplog.records if r.name == "django.request"]
