@@ -593,6 +593,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--throughput-requests", type=int, default=1_000)
     parser.add_argument("--no-postgres-restart", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the logs and data directory")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="panel-cluster-"))
@@ -602,6 +603,7 @@ def main() -> None:
     var_dir.mkdir()
     processes: list = []
     result: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    keep = args.keep
     try:
         log("PostgreSQL: initdb, primary, base backup, replica")
         primary = Postgres.primary(root)
@@ -810,13 +812,20 @@ def main() -> None:
             }
         )
         write_result("cluster", result)
+        keep = keep or bool(stats.errors)
+    except BaseException:
+        keep = True
+        raise
     finally:
         for process in reversed(processes):
             try:
                 process.stop()
             except Exception as error:
                 log(f"stopping {process}: {error}")
-        shutil.rmtree(root, ignore_errors=True)
+        if keep:
+            log(f"logs and data kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
