@@ -377,8 +377,13 @@ class Client:
         list search for it on the other node."""
         contact = f"cluster-{number}-{uuid.uuid4().hex[:6]}@bench.example"
         owner = f"owner-{number}-{uuid.uuid4().hex[:6]}@bench.example"
-        response = self.get_ok("/clients/create/")
+        for _attempt in range(30):
+            response = self.get_ok("/clients/create/")
+            if response is None or response.status_code != 503:
+                break
+            time.sleep(1)  # a person reloads the page that said "try again"
         if response is None or response.status_code != 200:
+            self.stats.error("GET create: no page to fill")
             return
         from tests.clients.test_client_create_page import page_data, person
 
