@@ -1,9 +1,10 @@
-"""Clients in Django admin. Admin is an entrance too (STYLE.md): what the
-services decide and log (status, postpay, the one owner, the creation with
-its event and notification) is read-only here, and the actions "Change
-status…", "Decide postpay…" and "Put on credit hold", on the list and on a
-client's page, call the same services as the panel, acting as the admin's
-manager."""
+"""Clients in Django admin. Admin is an entrance too (STYLE.md): everything
+the services decide and log (the details, type, rule and manager, status,
+postpay, the owner and users, the terms, the creation with its event and
+notification) is read-only here. A client's page links to the panel's Edit
+client page for its details, and the actions "Change status…", "Decide
+postpay…" and "Put on credit hold", on the list and on a client's page, call
+the same services as the panel, acting as the admin's manager."""
 
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,11 +20,12 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from clients import services
-from clients.forms_actions import ClientPostpayForm, ClientStatusForm
+from clients import selectors, services
+from clients.forms.actions import ClientPostpayForm, ClientStatusForm
 from clients.models import Client, ClientAccess, ClientAttributeValue, ClientEvent, ClientStatus
 from users import roles
 from users.models import Manager
@@ -155,29 +157,13 @@ class ClientAdmin(admin.ModelAdmin):
     # row), the texts by trigram indexes (clients/migrations/0002 and 0003).
     search_fields = ["id__exact", "name", "company_name", "email", "phone"]
     list_select_related = ["client_type", "service_rule", "manager__user", "reseller"]
-    autocomplete_fields = ["manager"]
-    # Changed only through the services (the actions below), with their rules,
-    # event-log entries and notifications; the reseller, because a client's
-    # type, rule and manager belong to it.
-    readonly_fields = [
-        "reseller",
-        "status",
-        "postpay_permission",
-        "postpay_decided_at",
-        "postpay_decided_by",
-        "terms_status",
-        "terms_accepted_at",
-        "terms_accepted_by",
-        "created_at",
-        "created_by",
-        "creation_token",
-    ]
     inlines = [ClientAccessInline, ClientAttributeValueInline, ClientEventInline]
     fieldsets = (
         (
             _("Client information"),
             {
                 "fields": (
+                    "panel_edit_link",
                     "reseller",
                     "client_type",
                     "company_name",
@@ -219,10 +205,41 @@ class ClientAdmin(admin.ModelAdmin):
         ),
         (
             _("Agreements"),
-            {"fields": ("terms_status", "terms_accepted_at", "terms_accepted_by")},
+            {
+                "fields": (
+                    "terms_status",
+                    "terms_accepted_at",
+                    "terms_accepted_by",
+                    "terms_accepted_by_owner",
+                    "terms_accepted_from",
+                )
+            },
         ),
-        (_("History"), {"fields": ("created_at", "created_by", "creation_token")}),
+        (
+            _("History"),
+            {"fields": ("created_at", "created_by", "updated_at", "updated_by", "creation_token")},
+        ),
     )
+    # Every field is read-only here. What admin would change, the services
+    # decide and log: the details (Edit client, ``client_update``, linked
+    # above), the status and postpay (the actions below), the manager, the
+    # users and the terms (the client page).
+    readonly_fields = [name for _title, section in fieldsets for name in section["fields"]]
+
+    @admin.display(description=_("Change in the panel"))
+    def panel_edit_link(self, obj: Client) -> str:
+        """The panel's Edit client page, where the details change under the
+        rules and into the event log."""
+        if obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("clients:edit", args=[obj.pk]), _("Edit client")
+        )
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Nothing here is editable (readonly_fields): a save writes nothing,
+        # so no change of a client ever bypasses its services.
+        return None
 
     def has_add_permission(self, request) -> bool:
         # A client is born only in clients.services.client_create (owner,
@@ -416,7 +433,7 @@ def client_change_status_action(
     clients = _selected(modeladmin, request, queryset)
     if clients is None:
         return None
-    targets = {client.pk: services.client_status_targets(client=client) for client in clients}
+    targets = {client.pk: selectors.client_status_targets(client=client) for client in clients}
     offered = [status for status in ClientStatus if any(status in t for t in targets.values())]
     if "apply" in request.POST:
         form = ClientStatusForm(request.POST)
@@ -513,7 +530,7 @@ def client_decide_postpay_action(
         (
             client,
             str(client.get_postpay_permission_display()),
-            str(_("yes") if services.client_postpay_can_decide(client=client) else _("no")),
+            str(_("yes") if selectors.client_postpay_can_decide(client=client) else _("no")),
         )
         for client in clients
     ]

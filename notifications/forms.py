@@ -1,16 +1,10 @@
 from django import forms
-from django.contrib.auth.forms import SetPasswordForm
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from notifications.models import TemplateContent
 from notifications.rendering import SAMPLE_CONTEXT
 from notifications.template_library import ALLOWED_FILTERS, ALLOWED_TAGS
-
-
-class OwnerPasswordForm(SetPasswordForm):
-    """Django's set-password form (with AUTH_PASSWORD_VALIDATORS); the view
-    hands the password to ``services.owner_password_set`` instead of ``save``."""
 
 
 class TemplateContentForm(forms.ModelForm):

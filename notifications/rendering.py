@@ -64,9 +64,47 @@ SAMPLE_CONTEXT: dict[str, Any] = {
         "full_name": "Иванов Иван Иванович",
         "email": "owner@example.com",
     },
+    "recipient": {
+        "first_name": "Мария",
+        "middle_name": "",
+        "last_name": "Петрова",
+        "full_name": "Петрова Мария",
+        "email": "maria@example.com",
+    },
+    "recipient_is_owner": False,
+    "access_level": "Admin",
+    "manager": {
+        "first_name": "Ирина",
+        "middle_name": "",
+        "last_name": "Смирнова",
+        "full_name": "Смирнова Ирина",
+        "email": "irina@oblako.example",
+        "phone": "+79160000001",
+    },
+    "previous_manager": {
+        "first_name": "Пётр",
+        "middle_name": "",
+        "last_name": "Кузнецов",
+        "full_name": "Кузнецов Пётр",
+        "email": "petr@oblako.example",
+        "phone": "",
+    },
+    "previous_owner": {
+        "first_name": "Иван",
+        "middle_name": "Иванович",
+        "last_name": "Иванов",
+        "full_name": "Иванов Иван Иванович",
+        "email": "owner@example.com",
+    },
     "reseller": {"name": "Облако", "panel_url": "https://panel.example.com"},
     "owner_password_setup_url": "https://panel.example.com/welcome/MQ/token/",
+    "recipient_password_setup_url": "https://panel.example.com/welcome/Mg/token/",
     "owner_password_setup_valid_days": 7,
+    "terms": {
+        "pending": True,
+        "url": "https://oblako.example/terms",
+        "acceptance_url": "https://panel.example.com/welcome/terms/token/",
+    },
 }
 
 _UNKNOWN_MARK = "\x00unknown:%s\x00"

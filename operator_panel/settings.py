@@ -287,9 +287,18 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # The organization directory (clients/directory.py) must never hold up the
 # Add client page: short timeouts in seconds, and answers kept for a while.
+# This is the only place they are set. TOTAL bounds a whole call (resolving,
+# connecting, a retry, waiting and reading the answer); CONNECT and READ bound
+# one connection attempt and one silence within it.
+DIRECTORY_TOTAL_TIMEOUT = float(os.environ.get("DIRECTORY_TOTAL_TIMEOUT", "1.5"))
 DIRECTORY_CONNECT_TIMEOUT = float(os.environ.get("DIRECTORY_CONNECT_TIMEOUT", "0.5"))
 DIRECTORY_READ_TIMEOUT = float(os.environ.get("DIRECTORY_READ_TIMEOUT", "0.8"))
 DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "300"))
+# A reseller's autofill URL must lead to a public address over https (the
+# server posts the API key there). On in DEBUG, for the local stand-in
+# (manage.py directory_stub on http://127.0.0.1:8001); then http to loopback and
+# private addresses is allowed too. Off in production unless set.
+DIRECTORY_ALLOW_PRIVATE_NETWORKS = env_bool("DIRECTORY_ALLOW_PRIVATE_NETWORKS", DEBUG)
 
 # Logs (operations/logs.py): one line per request and per task run, as
 # LOG_FORMAT=json (one JSON object a line, for a log collector) or text.

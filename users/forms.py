@@ -20,7 +20,7 @@ class PanelPasswordResetForm(PasswordResetForm):
     """Django's reset form, for the panel's own people only (active managers
     and admins): a client's user sets a password through the invitation.
     ``recipients`` (user ids), when set, narrows the users further: the ones
-    ``users.services.password_reset_send`` found due for a link."""
+    ``users.password_reset.password_reset_send`` found due for a link."""
 
     recipients: set[int] | None = None
 

@@ -14,8 +14,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_countries import countries
 from django_countries.fields import CountryField
 
+from users.outbound import validate_autofill_url
 from users.validators import validate_email_local_part_ascii, validate_phone
 
 
@@ -75,7 +77,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Whether the user can sign in to Django admin."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
-    # The last "forgot password" email (users.services.password_reset_send):
+    # The last "forgot password" email (users.password_reset.password_reset_send):
     # at most one per PASSWORD_RESET_MIN_INTERVAL, whichever worker sends it.
     password_reset_sent_at = models.DateTimeField(
         _("password reset link sent at"), null=True, blank=True, editable=False
@@ -173,7 +175,15 @@ class Reseller(models.Model):
     )
     # Autofill from the organization directory (DaData-compatible API).
     autofill_enabled = models.BooleanField(_("autofill service on"), default=False)
-    autofill_url = models.URLField(_("autofill service URL"), blank=True)
+    autofill_url = models.URLField(
+        _("autofill service URL"),
+        blank=True,
+        validators=[validate_autofill_url],
+        help_text=_(
+            "https:// and a public address: the server sends the API key there "
+            "(see DIRECTORY_ALLOW_PRIVATE_NETWORKS for a local stand-in)."
+        ),
+    )
     autofill_api_key = models.CharField(_("autofill service API key"), max_length=200, blank=True)
     autofill_fields = models.JSONField(
         _("fields filled by autofill"),
@@ -239,8 +249,6 @@ class Reseller(models.Model):
 
     def country_choices(self) -> list[tuple[str, str]]:
         """The (code, name) pairs the country select offers."""
-        from django_countries import countries
-
         if self.allowed_countries:
             allowed = {country.code for country in self.allowed_countries}
             return [(code, name) for code, name in countries if code in allowed]

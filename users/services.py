@@ -6,13 +6,12 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from users.backends import login_key
-from users.forms import PanelPasswordResetForm
-from users.models import Manager, PasswordResetEmail, PasswordResetRequest, User
+from users.models import Manager, PasswordResetEmail, PasswordResetRequest
 from users.roles import ROLE_GROUP_PREFIX, ROLE_PERMISSIONS, ensure_roles, role_group_name
+from users.tasks import send_password_reset
 
 
 @transaction.atomic
@@ -55,7 +54,7 @@ def password_reset_request(*, email: str, address: str, domain: str, use_https: 
     limits allow; returns whether it queued one. The email is never looked up
     here: a known, an unknown and a refused email get the same answer, and a
     known and an unknown one cost the request the same work; the task finds
-    out whether there is anyone to send to (``password_reset_send``).
+    out whether there is anyone to send to (``users.password_reset.password_reset_send``).
 
     Limits, kept in the database (every web worker counts the same rows):
     PASSWORD_RESET_ADDRESS_LIMIT requests from one address (as django-axes
@@ -84,44 +83,6 @@ def password_reset_request(*, email: str, address: str, domain: str, use_https: 
     if not created:
         return False
 
-    from users.tasks import send_password_reset
-
     # A row of this transaction (django-tasks-db): queued only if the request commits.
     send_password_reset.enqueue(email=email, domain=domain, use_https=use_https)
     return True
-
-
-def _password_reset_claim(*, user: User, now: dt.datetime) -> bool:
-    """Mark the user as sent a reset link now, unless one went less than
-    PASSWORD_RESET_MIN_INTERVAL ago; one conditional UPDATE, so of two
-    workers sending to the same account only one wins."""
-    due = Q(password_reset_sent_at__isnull=True) | Q(
-        password_reset_sent_at__lte=now - dt.timedelta(seconds=settings.PASSWORD_RESET_MIN_INTERVAL)
-    )
-    return bool(User.objects.filter(due, pk=user.pk).update(password_reset_sent_at=now))
-
-
-def password_reset_send(*, email: str, domain: str, use_https: bool) -> int:
-    """Send the password-reset link to the panel user (an active manager or
-    an admin with a password) with this email, if there is one and the
-    account was not sent a link in the last PASSWORD_RESET_MIN_INTERVAL
-    seconds, whatever spelling of the email asked. Run by the task that
-    ``password_reset_request`` queued; returns how many emails were sent."""
-    form = PanelPasswordResetForm({"email": email})
-    if not form.is_valid():
-        return 0
-    now = timezone.now()
-    form.recipients = {
-        user.pk
-        for user in form.get_users(form.cleaned_data["email"])
-        if _password_reset_claim(user=user, now=now)
-    }
-    if not form.recipients:
-        return 0
-    form.save(
-        domain_override=domain,
-        use_https=use_https,
-        subject_template_name="users/password_reset_subject.txt",
-        email_template_name="users/password_reset_email.txt",
-    )
-    return len(form.recipients)

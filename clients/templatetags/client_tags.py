@@ -1,18 +1,21 @@
 """Template tags of the client pages."""
 
+import datetime as dt
 import html
 from typing import NamedTuple
 
 from django import template
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.formats import get_format
+from django.utils.formats import date_format, get_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from clients.events import event_wording
-from clients.models import ClientEvent
-from clients.selectors import ClientRow
+from clients.models import Client, ClientEvent, ClientStatus, PostpayPermission
+from clients.selectors import AttributeRow, ClientRow
+from rules.models import AttributeValueType
 from users.validators import phone_for_display
 
 register = template.Library()
@@ -89,36 +92,58 @@ def client_list_rows(
     dozen variables, filters and links per row cost more in the template
     language than the page's query does (Django admin builds its result
     rows in Python too, in items_for_result)."""
-    date_time = get_format("SHORT_DATETIME_FORMAT")
+    words = _RowWords()
     return mark_safe(  # noqa: S308 - each row is built by _html
         "\n".join(
-            _list_row(
-                client, show_reseller=show_reseller, show_postpay=show_postpay, date_time=date_time
-            )
+            _list_row(client, show_reseller=show_reseller, show_postpay=show_postpay, words=words)
             for client in clients
         )
     )
 
 
-def _list_row(client: ClientRow, *, show_reseller: bool, show_postpay: bool, date_time: str) -> str:
+class _RowWords:
+    """The labels and formats of one page of rows, each looked up (and
+    translated) once per value rather than once per row."""
+
+    def __init__(self) -> None:
+        self.date_time = get_format("SHORT_DATETIME_FORMAT")
+        self.statuses = {value: str(label) for value, label in ClientStatus.choices}
+        self.postpays = {value: str(label) for value, label in PostpayPermission.choices}
+        self._countries = Client._meta.get_field("country").countries
+        self._country_names: dict[str, str] = {}
+
+    def country(self, code: str) -> str:
+        if code not in self._country_names:
+            self._country_names[code] = str(self._countries.name(code)) if code else ""
+        return self._country_names[code]
+
+
+def _list_row(
+    client: ClientRow, *, show_reseller: bool, show_postpay: bool, words: _RowWords
+) -> str:
     return _html(
         _LIST_ROW,
         pk=client.pk,
         url=reverse("clients:detail", args=[client.pk]),
         reseller=_html("<td>{name}</td>", name=client.reseller) if show_reseller else "",
         name=client.name,
-        status=status_badge(client.status, client.status_label),
+        status=status_badge(client.status, words.statuses.get(client.status, client.status)),
         colour=client.service_rule_colour,
         rule=client.service_rule,
         client_type=client.client_type,
         manager=client.manager or EMPTY,
-        country=client.country_name,
+        country=words.country(client.country),
         city=client.city,
         phone=phone_link(client.phone),
         owner_name=client.owner_name or EMPTY,
         owner_email=client.owner_email or EMPTY,
-        created_at=dateformat.format(timezone.localtime(client.created_at), date_time),
-        postpay=_html("<td>{label}</td>", label=client.postpay_label) if show_postpay else "",
+        created_at=dateformat.format(timezone.localtime(client.created_at), words.date_time),
+        postpay=_html(
+            "<td>{label}</td>",
+            label=words.postpays.get(client.postpay_permission, client.postpay_permission),
+        )
+        if show_postpay
+        else "",
     )
 
 
@@ -128,6 +153,25 @@ def phone_link(value: str) -> SafeString | str:
     if not value:
         return EMPTY
     return format_html('<a href="tel:{}">{}</a>', value, phone_for_display(value))
+
+
+@register.filter
+def attribute_value(row: AttributeRow) -> str:
+    """A client's attribute value as the page shows it: a checkbox as yes or
+    no, a password hidden, a list option by its name, a date in the reader's
+    short format; "" for no value."""
+    if row.value_type == AttributeValueType.CHECKBOX:
+        return gettext("Yes") if row.value else gettext("No")
+    if row.value_type == AttributeValueType.PASSWORD:
+        return "••••••" if row.value else ""
+    if row.value_type == AttributeValueType.LIST:
+        return row.option_name or row.value
+    if row.value_type == AttributeValueType.DATE and row.value:
+        try:
+            return date_format(dt.date.fromisoformat(row.value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return row.value
+    return row.value
 
 
 @register.filter

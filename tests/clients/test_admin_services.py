@@ -371,7 +371,7 @@ def test_status_and_postpay_posted_in_the_change_form_change_nothing(
     assert "status" not in data and "postpay_permission" not in data
     data.update(
         {
-            "city": ["Казань"],  # an ordinary field: saved
+            "city": ["Казань"],  # read-only too: the Edit client page changes it
             "status": [S.DELETED],
             "postpay_permission": [PostpayPermission.APPROVED],
             "postpay_decided_at_0": ["2026-01-01"],
@@ -385,7 +385,7 @@ def test_status_and_postpay_posted_in_the_change_form_change_nothing(
 
     assert response.status_code == 302, response.content
     client.refresh_from_db()
-    assert client.city == "Казань"
+    assert client.city == "Москва"
     assert client.status == S.ACTIVE
     assert client.postpay_permission == PostpayPermission.NOT_VERIFIED
     assert client.postpay_decided_at is None
@@ -526,3 +526,37 @@ def test_owner_and_attribute_values_are_read_only(admin_browser, client_of, sub_
     owner_access.refresh_from_db()
     assert owner_access.user_id != intruder.pk
     assert ClientAccess.objects.filter(client=client).count() == 1
+
+
+def test_details_are_read_only_and_link_to_the_panels_edit_page(
+    admin_browser, client_of, sub_rules, root_reseller
+):
+    client = client_of(S.ACTIVE)
+    page = admin_browser.get(change_url(client)).text
+    data = form_data(page, "client_form")
+    assert reverse("clients:edit", args=[client.pk]) in page
+    for name in ("name", "company_name", "client_type", "service_rule", "manager", "city", "phone"):
+        assert name not in data, name
+    other_manager = make_manager(reseller=client.reseller)
+    data.update(
+        {
+            "name": ["Другое имя"],
+            "client_type": [str(sub_rules["company"].pk)],
+            "service_rule": [str(sub_rules["vip"].pk)],
+            "manager": [str(other_manager.pk)],
+            "city": ["Казань"],
+            "phone": ["+79990000000"],
+            "contract_first_name": ["Пётр"],
+            "_save": ["Save"],
+        }
+    )
+    before = {field.attname: getattr(client, field.attname) for field in Client._meta.fields}
+
+    response = admin_browser.post(change_url(client), data)
+
+    assert response.status_code == 302, response.content
+    client.refresh_from_db()
+    assert {field.attname: getattr(client, field.attname) for field in Client._meta.fields} == (
+        before
+    )
+    assert not ClientEvent.objects.exists()

@@ -11,14 +11,20 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import translation
 
+from clients.inputs import ExistingOwner, NewOwner
 from clients.models import AccessLevel, Client, ClientAccess
-from clients.services import NewOwner, client_create
 from notifications.models import NotificationTemplate, TemplateContent
 from notifications.services import ensure_default_handlers
-from tests.clients.test_client_create_page import CREATE_URL, page_data, person
-from tests.clients.test_client_create_service import arguments, assert_rejected, written
+from tests.clients.test_client_create_page import CREATE_URL, page_data
+from tests.clients.test_client_create_service import (
+    arguments,
+    assert_rejected,
+    client_create,
+    written,
+)
 from tests.conftest import PASSWORD, make_client, make_manager, make_user
 from tests.notifications.conftest import LINK_RE, run_worker
+from tests.pages import person
 
 SEARCH_URL = reverse("clients:owner_search")
 REFUSAL = "Staff, administrators and panel managers cannot own a client"
@@ -71,7 +77,9 @@ def test_the_setting_lets_the_panels_people_be_owners(
     for user in panel_people.values():
         assert f'data-user-id="{user.pk}"' in html
     owner = panel_people["staff"]
-    client = client_create(actor=irina, **arguments(root_rules, new_owner=None, owner=owner))
+    client = client_create(
+        actor=irina, **arguments(root_rules, owner=ExistingOwner(user_id=owner.pk))
+    )
     assert client.accesses.get(level=AccessLevel.OWNER).user == owner
 
 
@@ -80,8 +88,8 @@ def test_the_service_refuses_them_on_the_owner_field(irina, root_rules, panel_pe
     with translation.override("en"):
         assert_rejected(
             irina,
-            {"owner": REFUSAL},
-            **arguments(root_rules, new_owner=None, owner=panel_people[role]),
+            {"owner.user": REFUSAL},
+            **arguments(root_rules, owner=ExistingOwner(user_id=panel_people[role].pk)),
         )
 
 
@@ -137,7 +145,9 @@ def test_an_owner_with_a_password_gets_the_email_without_a_setup_link(
 ):
     owner = make_user(email="anna@client.example", first_name="Анна", password=PASSWORD)
 
-    client = client_create(actor=irina, **arguments(root_rules, new_owner=None, owner=owner))
+    client = client_create(
+        actor=irina, **arguments(root_rules, owner=ExistingOwner(user_id=owner.pk))
+    )
     run_worker()
 
     [message] = mail.outbox
@@ -155,7 +165,7 @@ def test_an_owner_with_a_password_gets_the_email_without_a_setup_link(
 def test_a_new_owner_still_gets_a_working_setup_link(irina, root_rules, default_template):
     new_owner = NewOwner(first_name="Анна", last_name="Орлова", email="new.owner@client.example")
 
-    client_create(actor=irina, **arguments(root_rules, new_owner=new_owner))
+    client_create(actor=irina, **arguments(root_rules, owner=new_owner))
     run_worker()
 
     [message] = mail.outbox

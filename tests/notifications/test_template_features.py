@@ -17,7 +17,8 @@ from notifications.rendering import (
     render_message,
     template_source_check,
 )
-from notifications.services import delivery_attempt, notify
+from notifications.services import notify
+from notifications.tasks import delivery_send
 from tests.conftest import make_user
 
 # (source, the name the refusal must give)
@@ -152,7 +153,7 @@ def test_stored_construct_fails_the_delivery_and_sends_nothing(
     TemplateContent.objects.filter(template=root_handler.template).update(**{field: source})
     [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
 
-    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.FAILED
+    assert delivery_send(delivery_id=delivery.pk) == DeliveryStatus.FAILED
 
     delivery.refresh_from_db()
     assert delivery.attempts == 1
@@ -169,7 +170,7 @@ def test_client_name_with_a_script_stays_escaped_in_html_mail(client_of_root, ro
     )
     [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
 
-    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert delivery_send(delivery_id=delivery.pk) == DeliveryStatus.SENT
 
     [message] = mail.outbox
     [(html, _mimetype)] = message.alternatives

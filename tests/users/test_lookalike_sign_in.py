@@ -107,15 +107,15 @@ def test_the_lockout_key_folds_look_alikes_and_case():
 def test_the_add_client_service_refuses_a_new_owner_with_a_look_alike_email(
     petr, sub_rules, look_alike
 ):
-    from clients.services import NewOwner, client_create
-    from tests.clients.test_client_create_service import arguments, written
+    from clients.inputs import NewOwner
+    from tests.clients.test_client_create_service import arguments, client_create, written
 
     before = written()
     new_owner = NewOwner(first_name="Саша", last_name="Иванов", email=look_alike)
     with pytest.raises(ValidationError) as caught:
-        client_create(actor=petr, **arguments(sub_rules, new_owner=new_owner))
+        client_create(actor=petr, **arguments(sub_rules, owner=new_owner))
 
-    assert caught.value.message_dict["new_owner.email"] == [
+    assert caught.value.message_dict["owner.new_email"] == [
         "До «@» используйте только латинские буквы, цифры и знаки препинания."
     ]
     assert written() == before
