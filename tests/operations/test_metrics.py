@@ -7,8 +7,10 @@ from django.test import Client as HttpClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from clients.directory import directory_suggest
+from notifications.delivery import DeliveryAttemptFailed, delivery_attempt
 from notifications.models import Delivery
-from notifications.services import DeliveryAttemptFailed, delivery_attempt, notify
+from notifications.services import notify
+from notifications.tasks import delivery_enqueue
 from tests.clients.test_client_create_page import CREATE_URL, page_data, person
 from tests.conftest import PASSWORD
 from tests.notifications.test_smtp_worker import free_port
@@ -140,7 +142,7 @@ def test_notifications_queued_sent_retried_and_failed(
     assert moved() == {"queued": 1, "sent": 0, "retried": 0, "failed": 0}
 
     with django_capture_on_commit_callbacks(execute=True):
-        delivery_attempt(delivery_id=delivery.pk)
+        delivery_attempt(delivery_id=delivery.pk, schedule_retry=delivery_enqueue)
     assert len(mail.outbox) == 1
     assert moved() == {"queued": 1, "sent": 1, "retried": 0, "failed": 0}
 
@@ -158,7 +160,7 @@ def test_notifications_queued_sent_retried_and_failed(
             django_capture_on_commit_callbacks(execute=True),
             pytest.raises(DeliveryAttemptFailed),
         ):
-            delivery_attempt(delivery_id=second.pk)
+            delivery_attempt(delivery_id=second.pk, schedule_retry=delivery_enqueue)
     assert Delivery.objects.get(pk=second.pk).status == "failed"
     assert moved() == {"queued": 2, "sent": 1, "retried": 1, "failed": 1}
 
