@@ -59,6 +59,12 @@ INSTALLED_APPS = [
     # upkeep) takes the name.
     "operations",
     "notifications",
+    # The reseller API v3 (docs/api.md): Django REST framework, its OpenAPI
+    # document by drf-spectacular, Swagger UI's files from the sidecar package.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
     # After notifications: its `db_worker` (the django-tasks-db worker plus
     # recovery of tasks whose worker died) takes the name; earlier apps win.
     "django_tasks_db",
@@ -277,6 +283,11 @@ TASK_LEASE_SECONDS = int(os.environ.get("TASK_LEASE_SECONDS", "600"))
 TASK_MAX_RECOVERIES = int(os.environ.get("TASK_MAX_RECOVERIES", "3"))
 TASK_LEASE_CHECK_INTERVAL = float(os.environ.get("TASK_LEASE_CHECK_INTERVAL", "30"))
 
+# A manager may type as a new owner's email at most this many emails per hour
+# that belong to users out of their reach; past it every email out of their
+# reach gets the same "cannot be used" answer (clients.models.OwnerEmailCheck).
+OWNER_EMAIL_CHECKS_PER_HOUR = int(os.environ.get("OWNER_EMAIL_CHECKS_PER_HOUR", "30"))
+
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "panel@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -391,6 +402,52 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # The address axes counts is REMOTE_ADDR; behind a proxy, install
 # django-ipware and set AXES_IPWARE_* (see django-axes' docs).
+
+# Reseller API v3 (docs/api.md). Parsing, errors and authentication are the
+# api app's own (JSON:API, X-Api-Token); DRF supplies the views and
+# drf-spectacular the OpenAPI document.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["api.jsonapi.JsonApiParser", "api.jsonapi.JsonParser"],
+    "DEFAULT_RENDERER_CLASSES": ["api.jsonapi.JsonApiRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.jsonapi.JsonApiNegotiation",
+    "EXCEPTION_HANDLER": "api.jsonapi.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Operator panel: reseller API v3",
+    "DESCRIPTION": "Create, find and read a reseller's clients (accounts) in the shape of the "
+    "platform's public API v3: JSON:API bodies, the manager's token in X-Api-Token. "
+    "See docs/api.md.",
+    "VERSION": "3.0.0",
+    "OAS_VERSION": "3.0.3",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v3",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # JSON:API resource types, each its own one-value enum.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountsResourceType": ["accounts"],
+        "AccountTypesResourceType": ["account_types"],
+        "ServiceRulesResourceType": ["service_rules"],
+        "ManagersResourceType": ["managers"],
+    },
+    "DISABLE_ERRORS_AND_WARNINGS": False,
+}
+# Requests a token may make per API_TOKEN_RATE_WINDOW seconds; past it 429.
+API_TOKEN_RATE_LIMIT = int(os.environ.get("API_TOKEN_RATE_LIMIT", "600"))
+API_TOKEN_RATE_WINDOW = int(os.environ.get("API_TOKEN_RATE_WINDOW", "60"))
+# Failed authentications one address may make per window before 429.
+API_AUTH_FAILURE_LIMIT = int(os.environ.get("API_AUTH_FAILURE_LIMIT", "20"))
+API_AUTH_FAILURE_WINDOW = int(os.environ.get("API_AUTH_FAILURE_WINDOW", "300"))
+# Idempotency keys are kept at least this long (manage.py api_prune removes older ones).
+API_IDEMPOTENCY_KEY_HOURS = int(os.environ.get("API_IDEMPOTENCY_KEY_HOURS", "24"))
+# The largest request body the API reads.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
 
 # "Forgot password" (users.services.password_reset_request): at most one reset
 # email per account (and one queued task per typed email) every

@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("users.urls")),
     path("clients/", include("clients.urls")),
     path("welcome/", include("clients.welcome_urls")),
+    path("api/v3/", include("api.urls")),
+    path("api-tokens/", include("api.panel_urls")),
 ]
 
 if settings.BENCH_URLS:

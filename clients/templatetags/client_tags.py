@@ -62,8 +62,8 @@ _LIST_ROW = (
     "<td>{city}</td>"
     '<td class="text-nowrap">{phone}</td>'
     "<td>{owner_name}</td>"
-    "<td>{owner_email}</td>"
-    '<td class="text-nowrap">{created_at}</td>'
+    '<td class="text-break">{owner_email}</td>'
+    "<td>{created_at}</td>"
     "{postpay}"
     "</tr>"
 )
