@@ -4,12 +4,18 @@ With ``DATABASE_REPLICA_URL`` set, ``DATABASES`` has a ``replica`` alias and
 this router sends reads there only while a request of a read-only page runs:
 a GET or HEAD of one of ``DATABASE_REPLICA_VIEWS`` (the client list and its
 search, the CSV export, the API's list). Everything else reads from the
-primary: every write and every read after a write in the same request (a
-session saved, an event logged), every read inside a transaction, the task
-workers and management commands, and the requests of a browser that posted
-within the last ``DATABASE_REPLICA_PIN_SECONDS`` (a short-lived cookie set on
-the answer to any POST), so that the page shown after "Create" redirects
-never misses the client it just created, however far the replica lags.
+primary: every write and every read after a write in the same request (an
+event logged), every read inside a transaction, the task workers and
+management commands, and the requests of a browser that posted within the
+last ``DATABASE_REPLICA_PIN_SECONDS`` (a short-lived cookie set on the answer
+to any POST), so that the page shown after "Create" redirects never misses
+the client it just created, however far the replica lags.
+
+``DATABASE_PRIMARY_MODELS`` are the request's own bookkeeping: sessions and
+the API's tokens, request counters and idempotency keys. They are always read
+from the primary (a token made a moment ago must work at once), and writing
+them (the API counts every request before it lists) is not a write of the
+data the page reads, so it does not move the request's other reads.
 
 The state is a context variable, set by ``ReplicaRoutingMiddleware`` for the
 request (and again while a streamed answer, the export, is being sent).
@@ -67,11 +73,13 @@ class ReplicaRouter:
     """Database router: see the module's doc."""
 
     def db_for_read(self, model, **hints) -> str:
+        if model._meta.label_lower in settings.DATABASE_PRIMARY_MODELS:
+            return PRIMARY
         return current_read_alias()
 
     def db_for_write(self, model, **hints) -> str:
         state = _state.get()
-        if state is not None:
+        if state is not None and model._meta.label_lower not in settings.DATABASE_PRIMARY_MODELS:
             state.wrote = True
         return PRIMARY
 

@@ -172,8 +172,15 @@ if os.environ.get("DATABASE_REPLICA_URL"):
 DATABASE_ROUTERS = ["operations.routing.ReplicaRouter"]
 # The pages whose reads go to the replica (view names), and how long a
 # browser that posted reads from the primary only.
-DATABASE_REPLICA_VIEWS = env_list("DATABASE_REPLICA_VIEWS", "clients:list,clients:export")
+DATABASE_REPLICA_VIEWS = env_list(
+    "DATABASE_REPLICA_VIEWS", "clients:list,clients:export,api_v3:accounts"
+)
 DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
+# Bookkeeping read from the primary, whose writes do not move a request's
+# other reads there (operations/routing.py).
+DATABASE_PRIMARY_MODELS = frozenset(
+    {"sessions.session", "api.apitoken", "api.ratecounter", "api.idempotencykey"}
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite tests use a file, not memory, so that a worker process a test
     # starts (tests/notifications) sees the test database; one per process.

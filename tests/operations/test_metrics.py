@@ -232,3 +232,19 @@ def test_sign_in_failures_and_lockouts(settings, petr):
     )
     assert response.status_code == 429
     assert sample("panel_sign_in_lockouts_total") == lockouts + 2
+
+
+@pytest.mark.django_db
+def test_a_client_created_through_the_api_counts_as_api(
+    irina, root_reseller, root_rules, django_capture_on_commit_callbacks
+):
+    from tests.api.conftest import ApiClient, token_for
+    from tests.api.test_create import company, url
+
+    before = sample("panel_clients_created_total", channel="api")
+    page_before = sample("panel_clients_created_total", channel="page")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ApiClient(token_for(irina)).post(url(root_reseller), company(root_rules))
+    assert response.status_code == 201, response.content
+    assert sample("panel_clients_created_total", channel="api") == before + 1
+    assert sample("panel_clients_created_total", channel="page") == page_before

@@ -169,3 +169,40 @@ def test_writes_and_migrations_stay_on_the_primary(replica):
     assert router.db_for_write(Client) == routing.PRIMARY
     assert router.allow_migrate(routing.REPLICA, "clients") is False
     assert router.allow_migrate(routing.PRIMARY, "clients") is True
+
+
+def test_the_api_list_reads_accounts_from_the_replica_and_its_token_from_the_primary(
+    replica, irina, root_reseller, root_rules
+):
+    """The API counts each request (a write) and looks up its token before it
+    lists: neither moves the list to the primary, and a token made a moment
+    ago works although the replica may not have it yet."""
+    from tests.api.conftest import ApiClient, token_for
+
+    make_client(reseller=root_reseller, rules=root_rules, name="Ромашка")
+    api = ApiClient(token_for(irina))
+    with Queries() as queries:
+        response = api.get(f"/api/v3/resellers/{root_reseller.pk}/accounts")
+    assert response.status_code == 200, response.content
+    assert "Ромашка" in response.content.decode()
+    assert queries.client_reads_on_replica
+    assert queries.client_reads_on_primary == []
+    replica_tables = " ".join(q["sql"] for q in queries.replica.captured_queries)
+    assert '"api_apitoken"' not in replica_tables
+    assert '"api_ratecounter"' not in replica_tables
+    primary_tables = " ".join(q["sql"] for q in queries.primary.captured_queries)
+    assert '"api_apitoken"' in primary_tables
+
+
+def test_an_api_account_read_by_id_comes_from_the_primary(
+    replica, irina, root_reseller, root_rules
+):
+    """Right after a create an integrator reads the new account by its id."""
+    from tests.api.conftest import ApiClient, token_for
+
+    client = make_client(reseller=root_reseller, rules=root_rules)
+    api = ApiClient(token_for(irina))
+    with Queries() as queries:
+        response = api.get(f"/api/v3/resellers/{root_reseller.pk}/accounts/{client.pk}")
+    assert response.status_code == 200
+    assert queries.replica.captured_queries == []
