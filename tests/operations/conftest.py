@@ -2,7 +2,8 @@
 
 import datetime as dt
 
-from django.utils import timezone
+import pytest
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult, get_date_max
 from prometheus_client import REGISTRY
 
@@ -13,6 +14,15 @@ from tests.notifications.conftest import (  # noqa: F401 (fixtures for these tes
     root_handler,
     template,
 )
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    """A request here may activate English (the API's tests speak it) and the
+    probes answer before LocaleMiddleware: leave the thread's language as the
+    next test expects it, the default."""
+    yield
+    translation.deactivate()
 
 
 def sample(name: str, **labels: str) -> float:
