@@ -3,6 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+# A request that lost the database answers 503 "try again", not 500.
+handler500 = "operations.views.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="clients:list"), name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
