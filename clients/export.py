@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import (
     Case,
     Expression,
@@ -224,10 +224,12 @@ def client_csv_lines(*, clients: QuerySet[Client], columns: list[Column]) -> Ite
 
 
 # The cell as the csv module writes neutralise(value): an empty cell is NULL
-# (COPY writes an empty string as ""), a formula start gets the apostrophe.
+# (COPY writes an empty string as ""), a formula start (= + - @ tab CR, told
+# by its code point: a third of the cost of taking the first character) gets
+# the apostrophe.
 _CELL = (
-    "NULLIF(CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-    "THEN '''' || {column} ELSE {column} END, '')"
+    "CASE WHEN ascii({column}) IN (61, 43, 45, 64, 9, 13) THEN '''' || {column} "
+    "ELSE NULLIF({column}, '') END"
 )
 
 
@@ -235,7 +237,7 @@ def client_csv_copy_statement(
     *, clients: QuerySet[Client], columns: list[Column]
 ) -> tuple[str, tuple]:
     """The COPY statement of the list's queryset (its filters and sort) and
-    its parameters, which the driver binds on the client (COPY takes none).
+    its parameters.
 
     The inner SELECT computes each cell's text in the list's order; the outer
     one adds the apostrophes. PostgreSQL does not flatten a subquery that has
@@ -267,27 +269,36 @@ def client_csv_copy(*, clients: QuerySet[Client], columns: list[Column]) -> Iter
         statement, params = client_csv_copy_statement(clients=clients, columns=columns)
     except EmptyResultSet:
         return iter([header])
-    return _copy_blocks(connections[clients.db], header, statement, params)
+    connection = connections[clients.db]
+    # COPY takes no bound parameters: they are quoted into the statement by
+    # the driver (psycopg's client-side binding, through Django).
+    return _copy_blocks(connection, header, connection.ops.compose_sql(statement, params))
 
 
-def _copy_blocks(connection, header: bytes, statement: str, params: tuple) -> Iterator[bytes]:
+def _copy_blocks(connection, header: bytes, statement: str) -> Iterator[bytes]:
     """PostgreSQL sends one message per row, each ending with LF; the csv
     module ends lines with CR LF, so the last byte of each row is rewritten
     (a line break inside a quoted cell stays as it is, as the csv module
     leaves it). COPY needs no server-side cursor (PgBouncer's transaction
-    pooling), and a download broken off cancels it."""
+    pooling), and a download broken off cancels it.
+
+    Without JIT: for a statement this size PostgreSQL's JIT compiler spends
+    seconds (4 s of 12 for 840,000 rows here) making code that saves less
+    than that; SET LOCAL lasts until the end of the export's transaction."""
     block = bytearray(header)
     with (
+        transaction.atomic(using=connection.alias),
         connection.wrap_database_errors,
         connection.cursor() as cursor,
-        cursor.copy(statement, params) as copy,
     ):
-        for row in copy:
-            block += row[:-1]
-            block += b"\r\n"
-            if len(block) >= COPY_BLOCK_BYTES:
-                yield bytes(block)
-                block.clear()
+        cursor.execute("SET LOCAL jit = off")
+        with cursor.copy(statement) as copy:
+            for row in copy:
+                block += row[:-1]
+                block += b"\r\n"
+                if len(block) >= COPY_BLOCK_BYTES:
+                    yield bytes(block)
+                    block.clear()
     if block:
         yield bytes(block)
 
