@@ -1,6 +1,8 @@
 """Template tags of the client pages."""
 
+import datetime as dt
 import html
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django import template
@@ -44,32 +46,10 @@ def status_badge(status: str, label: str) -> SafeString:
     )
 
 
-# One line of the client list, its cells in the order of views.LIST_COLUMNS.
-_LIST_ROW = (
-    '<tr data-client-id="{pk}">'
-    '<td><a href="{url}">{pk}</a></td>'
-    "{reseller}"
-    '<td><a href="{url}">{name}</a></td>'
-    "<td>{status}</td>"
-    '<td class="text-nowrap">'
-    '<span class="rule-badge" data-rule-colour="{colour}"></span> {rule}</td>'
-    "<td>{client_type}</td>"
-    "<td>{manager}</td>"
-    "<td>{country}</td>"
-    "<td>{city}</td>"
-    '<td class="text-nowrap">{phone}</td>'
-    "<td>{owner_name}</td>"
-    "<td>{owner_email}</td>"
-    '<td class="text-nowrap">{created_at}</td>'
-    "{postpay}"
-    "</tr>"
-)
-
-
 def _html(template: str, **values: object) -> SafeString:
-    """format_html for a row's plain values: each is escaped as Django's
-    escape() escapes (html.escape), safe HTML passes as it is, without the
-    lazy-string checks format_html makes on every value."""
+    """format_html for plain values: each is escaped as Django's escape()
+    escapes (html.escape), safe HTML passes as it is, without the lazy-string
+    checks format_html makes on every value."""
     return mark_safe(  # noqa: S308 - every value is escaped here
         template.format(
             **{
@@ -78,6 +58,84 @@ def _html(template: str, **values: object) -> SafeString:
             }
         )
     )
+
+
+# Django date format characters that strftime writes alike.
+_STRFTIME = {"d": "%d", "m": "%m", "Y": "%Y", "y": "%y", "H": "%H", "i": "%M", "s": "%S"}
+
+
+def _moment_formatter(format_: str) -> Callable[[dt.datetime], str]:
+    """Writes a moment in the current time zone in a Django date format:
+    with strftime when the format has only characters it writes alike (the
+    Russian "d.m.Y H:i"), with Django's dateformat otherwise (the English
+    "m/d/Y P" says "4 p.m."). strftime takes a tenth of the time."""
+    zone = timezone.get_current_timezone()
+    pieces = []
+    for character in format_:
+        if character in _STRFTIME:
+            pieces.append(_STRFTIME[character])
+        elif character.isalpha() or character == "\\":
+            return lambda moment: dateformat.format(moment.astimezone(zone), format_)
+        else:
+            pieces.append(character.replace("%", "%%"))
+    pattern = "".join(pieces)
+    return lambda moment: moment.astimezone(zone).strftime(pattern)
+
+
+class _ListRows:
+    """Writes the lines of the client list, its cells in the order of
+    views.LIST_COLUMNS. What is the same on every line is worked out once
+    per page: the client page's address (reverse() costs more than the rest
+    of a line), the date format, the badge of each status."""
+
+    def __init__(self, *, show_reseller: bool, show_postpay: bool) -> None:
+        self.show_reseller = show_reseller
+        self.show_postpay = show_postpay
+        marker = 987654321
+        self.url_head, _, self.url_tail = html.escape(
+            reverse("clients:detail", args=[marker])
+        ).partition(str(marker))
+        self.moment = _moment_formatter(get_format("SHORT_DATETIME_FORMAT"))
+        self.badges: dict[tuple[str, str], str] = {}
+
+    def badge(self, status: str, label: str) -> str:
+        key = (status, label)
+        if key not in self.badges:
+            self.badges[key] = status_badge(status, label)
+        return self.badges[key]
+
+    def line(self, client: ClientRow) -> str:
+        escape = html.escape
+        url = f"{self.url_head}{client.pk}{self.url_tail}"
+        reseller = f"<td>{escape(client.reseller)}</td>" if self.show_reseller else ""
+        postpay = f"<td>{escape(client.postpay_label)}</td>" if self.show_postpay else ""
+        if client.phone:
+            phone = (
+                f'<a href="tel:{escape(client.phone)}">'
+                f"{escape(phone_for_display(client.phone))}</a>"
+            )
+        else:
+            phone = EMPTY
+        return (
+            f'<tr data-client-id="{client.pk}">'
+            f'<td><a href="{url}">{client.pk}</a></td>'
+            f"{reseller}"
+            f'<td><a href="{url}">{escape(client.name)}</a></td>'
+            f"<td>{self.badge(client.status, client.status_label)}</td>"
+            '<td class="text-nowrap">'
+            f'<span class="rule-badge" data-rule-colour="{escape(client.service_rule_colour)}">'
+            f"</span> {escape(client.service_rule)}</td>"
+            f"<td>{escape(client.client_type)}</td>"
+            f"<td>{escape(client.manager or EMPTY)}</td>"
+            f"<td>{escape(client.country_name)}</td>"
+            f"<td>{escape(client.city)}</td>"
+            f'<td class="text-nowrap">{phone}</td>'
+            f"<td>{escape(client.owner_name or EMPTY)}</td>"
+            f"<td>{escape(client.owner_email or EMPTY)}</td>"
+            f'<td class="text-nowrap">{self.moment(client.created_at)}</td>'
+            f"{postpay}"
+            "</tr>"
+        )
 
 
 @register.simple_tag
@@ -89,37 +147,8 @@ def client_list_rows(
     dozen variables, filters and links per row cost more in the template
     language than the page's query does (Django admin builds its result
     rows in Python too, in items_for_result)."""
-    date_time = get_format("SHORT_DATETIME_FORMAT")
-    return mark_safe(  # noqa: S308 - each row is built by _html
-        "\n".join(
-            _list_row(
-                client, show_reseller=show_reseller, show_postpay=show_postpay, date_time=date_time
-            )
-            for client in clients
-        )
-    )
-
-
-def _list_row(client: ClientRow, *, show_reseller: bool, show_postpay: bool, date_time: str) -> str:
-    return _html(
-        _LIST_ROW,
-        pk=client.pk,
-        url=reverse("clients:detail", args=[client.pk]),
-        reseller=_html("<td>{name}</td>", name=client.reseller) if show_reseller else "",
-        name=client.name,
-        status=status_badge(client.status, client.status_label),
-        colour=client.service_rule_colour,
-        rule=client.service_rule,
-        client_type=client.client_type,
-        manager=client.manager or EMPTY,
-        country=client.country_name,
-        city=client.city,
-        phone=phone_link(client.phone),
-        owner_name=client.owner_name or EMPTY,
-        owner_email=client.owner_email or EMPTY,
-        created_at=dateformat.format(timezone.localtime(client.created_at), date_time),
-        postpay=_html("<td>{label}</td>", label=client.postpay_label) if show_postpay else "",
-    )
+    rows = _ListRows(show_reseller=show_reseller, show_postpay=show_postpay)
+    return mark_safe("\n".join(rows.line(client) for client in clients))  # noqa: S308 - escaped
 
 
 @register.filter
