@@ -79,6 +79,23 @@ def _list_columns(*, sort: str, show_postpay: bool, show_reseller: bool) -> list
     return columns
 
 
+def _list_total(
+    request: HttpRequest,
+    *,
+    page: selectors.ClientPage,
+    filters: selectors.ClientListFilters,
+    cursor: dict,
+) -> selectors.ClientTotal:
+    """How many clients match: a page with rows and neither a previous nor a
+    next page holds them all, as does an empty first page; otherwise exact
+    up to 10,000, an estimate past that (no unbounded COUNT, see
+    selectors.client_list_total)."""
+    whole = page.clients or not any(cursor.values())
+    if whole and not page.has_previous and not page.has_next:
+        return selectors.ClientTotal(number=len(page.clients))
+    return selectors.client_list_total(manager=request.manager, filters=filters)
+
+
 @require_safe
 @manager_required
 def client_list(request: HttpRequest) -> HttpResponse:
@@ -87,14 +104,16 @@ def client_list(request: HttpRequest) -> HttpResponse:
     form = _list_form(request)
     reseller = request.manager.reseller
     sort = form.sort_value()
-    # Keyset pagination: no COUNT of the matches, no OFFSET (see selectors).
+    filters = form.filters()
+    cursor = form.cursor()
+    # Keyset pagination: no OFFSET (see selectors).
     page = selectors.client_list_page(
         manager=request.manager,
-        filters=form.filters(),
+        filters=filters,
         sort=sort,
         size=form.page_size(),
         choices=form.choices,
-        **form.cursor(),
+        **cursor,
     )
     show_postpay = reseller.postpay_is_manual
     show_reseller = reseller.is_root
@@ -105,6 +124,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "query": form.data,
             "page": page,
+            "total": _list_total(request, page=page, filters=filters, cursor=cursor),
             "columns": _list_columns(
                 sort=sort, show_postpay=show_postpay, show_reseller=show_reseller
             ),

@@ -8,13 +8,14 @@ from typing import NamedTuple
 from django import template
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.formats import get_format
+from django.utils.formats import get_format, number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from clients.events import event_wording
 from clients.models import ClientEvent
-from clients.selectors import ClientRow
+from clients.selectors import ClientRow, ClientTotal
 from users.validators import phone_for_display
 
 register = template.Library()
@@ -149,6 +150,47 @@ def client_list_rows(
     rows in Python too, in items_for_result)."""
     rows = _ListRows(show_reseller=show_reseller, show_postpay=show_postpay)
     return mark_safe("\n".join(rows.line(client) for client in clients))  # noqa: S308 - escaped
+
+
+def _two_figures(number: int) -> int:
+    """An estimate rounded to two significant figures (838,196 → 840,000):
+    more would promise a precision it does not have."""
+    if number < 100:
+        return number
+    scale = 10 ** (len(str(number)) - 2)
+    return round(number / scale) * scale
+
+
+@register.simple_tag
+def client_total(total: ClientTotal) -> SafeString:
+    """The number of matches above the list: exact, "about" PostgreSQL's
+    estimate, or "more than" the count's cap, with what it means on hover."""
+    if total.about:
+        number = _two_figures(total.number)
+        text = ngettext("about %(number)s client", "about %(number)s clients", number)
+        hint = gettext(
+            "PostgreSQL's estimate: counting every match would take longer than the page itself."
+        )
+    elif total.more_than:
+        number = total.number
+        text = ngettext("more than %(number)s client", "more than %(number)s clients", number)
+        hint = gettext("Matches are counted up to %(cap)s.") % {
+            "cap": number_format(number, force_grouping=True)
+        }
+    else:
+        number = total.number
+        text = ngettext("%(number)s client", "%(number)s clients", number)
+        hint = ""
+    text %= {"number": number_format(number, force_grouping=True)}
+    if hint:
+        return format_html(
+            '<small class="text-secondary fs-6" data-testid="client-count" title="{}">{}</small>',
+            hint,
+            text,
+        )
+    return format_html(
+        '<small class="text-secondary fs-6" data-testid="client-count">{}</small>', text
+    )
 
 
 @register.filter
