@@ -63,8 +63,10 @@ def test_list_queries_do_not_grow_with_the_clients(
     # The session (read, and saved on every request: three statements), the
     # user, the manager (twice: the auth backend and the view), the filter
     # selects' rows (one query for all) and the page with its owners; no
-    # unbounded COUNT. A search adds one query per table it looks in.
-    assert one_page <= 9 + (3 if params.get("q") else 0)
+    # unbounded COUNT. A search looks in each table inside the page's query
+    # on PostgreSQL; SQLite adds one query per table.
+    searched = 0 if connection.vendor == "postgresql" else 3
+    assert one_page <= 9 + (searched if params.get("q") else 0)
     # More than a page adds the total: PostgreSQL's estimate (one EXPLAIN)
     # and, at most 10,000 expected, one count stopped at 10,001; SQLite has
     # no estimate and counts. One page (or none, "7707" matches nothing) is
