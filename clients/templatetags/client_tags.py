@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from django import template
+from django.forms import widgets
+from django.forms.boundfield import BoundField, BoundWidget
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format, number_format
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
@@ -191,6 +193,66 @@ def client_total(total: ClientTotal) -> SafeString:
     return format_html(
         '<small class="text-secondary fs-6" data-testid="client-count">{}</small>', text
     )
+
+
+def _attributes(attrs: dict) -> str:
+    """Django's widgets/attrs.html: a True value is a bare name, False is left out."""
+    return "".join(
+        f" {name}" if value is True else f' {name}="{conditional_escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _input(widget: dict) -> str:
+    """Django's widgets/input.html."""
+    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
+    return (
+        f'<input type="{conditional_escape(widget["type"])}" '
+        f'name="{conditional_escape(widget["name"])}"{value}{_attributes(widget["attrs"])}>'
+    )
+
+
+def _select(widget: dict) -> str:
+    """Django's widgets/select.html and select_option.html (no option groups)."""
+    options = "".join(
+        f'\n  <option value="{conditional_escape(option["value"])}"'
+        f"{_attributes(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+        for _group, group_options, _index in widget["optgroups"]
+        for option in group_options
+    )
+    return (
+        f'<select name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>'
+        f"{options}\n</select>"
+    )
+
+
+@register.simple_tag
+def field_widget(field: BoundField) -> SafeString:
+    """The field's widget as ``{{ field }}`` renders it (BoundField.as_widget),
+    written here for inputs and selects without option groups: Django's
+    widget templates include one template per option and per attribute
+    list, which made the list's filter form cost more than its rows."""
+    widget = field.field.widget
+    if not isinstance(widget, widgets.Input | widgets.Select):
+        return field.as_widget()
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    if isinstance(widget, widgets.Input):
+        html = _input(context)
+    elif any(group for group, _options, _index in context["optgroups"]):
+        return field.as_widget()
+    else:
+        html = _select(context)
+    return mark_safe(html)  # noqa: S308 - every value is escaped above
+
+
+@register.simple_tag
+def option_widget(option: BoundWidget) -> SafeString:
+    """One checkbox of a CheckboxSelectMultiple as ``{{ option.tag }}`` renders it."""
+    return mark_safe(_input(option.data))  # noqa: S308 - every value is escaped in _input
 
 
 @register.filter

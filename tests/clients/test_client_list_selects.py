@@ -2,12 +2,18 @@
 query: what they offer, in which order, and what a submitted value does."""
 
 import re
+from urllib.parse import urlencode
 
+import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
+from clients.forms_list import ClientListForm
 from clients.selectors import client_list_choices
+from clients.templatetags.client_tags import field_widget, option_widget
 from tests.conftest import make_client, make_manager
 from users.models import ManagerStatus
 
@@ -89,3 +95,30 @@ def test_the_selects_are_one_query(petr, sub_rules):
     assert [item.name for item in choices.client_types] == ["Физическое лицо", "Юридическое лицо"]
     assert (choices.service_rules[0].name, choices.service_rules[0].colour) == ("VIP", "#E53935")
     assert choices.resellers is None
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"q": '"><script>alert(1)</script> & «ёлка»', "per_page": "100", "status": ["active"]},
+        {"client_type": "999999", "service_rule": "x", "manager": "", "created_from": "2026-13-45"},
+        {"status": ["deleted", "nonsense"], "created_to": "1899-01-01", "per_page": "7"},
+    ],
+)
+def test_the_filter_widgets_read_as_djangos(irina, petr, sub_rules, root_rules, data, language):
+    """The list writes its filter widgets itself (client_tags.field_widget,
+    for speed): the same markup as Django's {{ field }}, errors included."""
+    for manager in (irina, petr):
+        form = ClientListForm(QueryDict(urlencode(data, doseq=True)), manager=manager)
+        form.is_valid()
+        with translation.override(language):
+            for field in form:
+                if field.name in ("sort", "after", "before", "last"):
+                    continue
+                if field.name == "status":
+                    for option in field:
+                        assert option_widget(option) == option.tag()
+                else:
+                    assert field_widget(field) == str(field), field.name
