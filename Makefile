@@ -5,8 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The task worker serves both queues: client notifications ("default") and
+# password-reset emails ("auth", a lower priority), see TASKS in settings.
+WORKER_QUEUES ?= default,auth
 
-.PHONY: run test test-browser lint format messages serve serve-worker bench clean
+.PHONY: run test test-browser lint format messages serve serve-worker bench audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +31,7 @@ run: install messages
 	@echo "Serving on http://$(HOST):$(PORT)/ with its task worker and the directory stub" \
 	  "on http://127.0.0.1:8001/; Ctrl+C stops all three."
 	@trap 'kill 0' EXIT INT TERM; \
-	  $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
+	  $(BIN)/python manage.py db_worker --no-reload --interval 1 --queue-name $(WORKER_QUEUES) & \
 	  $(BIN)/python manage.py directory_stub --port 8001 & \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -54,7 +57,7 @@ serve: install messages
 	  $(BIN)/python manage.py check --deploy; \
 	  echo "Serving (production mode) on $(HOST):$(PORT) with its task worker; Ctrl+C stops both."; \
 	  trap 'kill 0' EXIT INT TERM; \
-	  $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
+	  $(BIN)/python manage.py db_worker --no-reload --interval 1 --queue-name $(WORKER_QUEUES) & \
 	  $(BIN)/gunicorn operator_panel.wsgi:application --bind $(HOST):$(PORT) \
 	    --workers $(WEB_WORKERS) --max-requests 5000 --max-requests-jitter 500 \
 	    --timeout $(WEB_TIMEOUT) --access-logfile - --graceful-timeout 20
@@ -76,6 +79,7 @@ test-browser: install messages
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -85,5 +89,18 @@ format: install
 makemessages: install
 	$(BIN)/python manage.py makemessages -l ru --ignore=.venv --ignore=var --no-obsolete
 
+# The dependency audit: pip-audit (in a virtual environment of its own, so its
+# dependencies stay out of the project's lock) checks every pin of
+# constraints.txt against the PyPI advisory database (or OSV with
+# AUDIT_ARGS="-s osv"). It needs network access to pypi.org or api.osv.dev.
+AUDIT_VENV := .venv-audit
+PIP_AUDIT_VERSION := 2.10.1
+$(AUDIT_VENV)/bin/pip-audit:
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet pip-audit==$(PIP_AUDIT_VERSION)
+
+audit: $(AUDIT_VENV)/bin/pip-audit
+	$(AUDIT_VENV)/bin/pip-audit --strict --disable-pip --no-deps -r constraints.txt $(AUDIT_ARGS)
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(AUDIT_VENV) var

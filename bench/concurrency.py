@@ -41,6 +41,9 @@ from bench.crash_harness import (
 
 DB_NAME = "bench_concurrency"
 
+# The panel's models are imported inside the functions that use them: Django
+# is set up (django_setup) only in main(), once the bench database exists.
+
 
 def simultaneously(functions):
     barrier = threading.Barrier(len(functions))

@@ -54,6 +54,9 @@ from bench.crash_harness import (
 
 DB_NAME = "bench_crash"
 
+# The panel's models are imported inside the functions that use them: Django
+# is set up (django_setup) only in main(), once the bench database exists.
+
 
 class SlowInbox:
     """Keeps the Message-ID of every accepted message; each DATA takes a

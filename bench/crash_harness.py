@@ -13,9 +13,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
+import django
+import psycopg
 import requests
+
+from tests import pages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
@@ -50,8 +55,6 @@ def base_env(db_name: str, var_dir: Path, **extra: str) -> dict[str, str]:
 
 def prepare_database(db_name: str, var_dir: Path) -> None:
     """Drop and create the database, migrate, collect static files."""
-    import psycopg
-
     with psycopg.connect(
         PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
     ) as c:
@@ -74,15 +77,13 @@ def prepare_database(db_name: str, var_dir: Path) -> None:
 def django_setup(db_name: str, var_dir: Path) -> None:
     """Use the bench database from this process (seeding, checking)."""
     os.environ.update(base_env(db_name, var_dir))
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
     django.setup()
 
 
 def seed(*, managers: int = 2) -> dict:
     """The root reseller with the demo rules, a "client created" email
     handler and `managers` product owners; returns their emails."""
+    # After django_setup: models cannot be imported before Django is set up.
     from clients.models import EventType
     from notifications.models import Channel, EventHandler, NotificationTemplate
     from rules.models import AccountValidationSettings
@@ -206,14 +207,10 @@ def sign_in(base_url: str, email: str) -> requests.Session:
 def create_page_data(session: requests.Session, base_url: str, **changes: str) -> dict:
     """The Add client page's fields as a browser would submit them, filled
     with a valid private person and a new owner."""
-    import uuid
-
-    from tests.clients.test_client_create_page import page_data, person
-
     page = session.get(base_url + "/clients/create/", timeout=30)
     assert page.status_code == 200, page.status_code
     changes.setdefault("owner-new_email", f"owner-{uuid.uuid4().hex[:12]}@bench.example")
-    return person(page_data(page), **changes)
+    return pages.person(pages.form_data(page.text), **changes)
 
 
 def post_create(session: requests.Session, base_url: str, data: dict, timeout: float = 60):

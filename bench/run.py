@@ -37,13 +37,16 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import pages  # noqa: E402 - the project root is on the path only now
+
 RESULTS = ROOT / "bench" / "results"
 VAR = ROOT / "bench" / ".var"
 PYTHON = sys.executable
@@ -248,77 +251,22 @@ def signed_in(args) -> requests.Session:
     return session
 
 
-class _Form(HTMLParser):
-    """The fields of the Add client form as the browser would submit them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self._select: str | None = None
-        self._first_option: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        attributes = dict(attrs)
-        name = attributes.get("name")
-        if tag == "input" and name:
-            kind = attributes.get("type", "text")
-            if kind in ("checkbox", "radio"):
-                if "checked" in attributes:
-                    self.fields[name] = attributes.get("value", "on")
-            elif kind not in ("submit", "button"):
-                self.fields.setdefault(name, attributes.get("value") or "")
-        elif tag == "select" and name:
-            self._select, self._first_option = name, None
-        elif tag == "option" and self._select:
-            value = attributes.get("value", "")
-            if self._first_option is None:
-                self._first_option = value
-            if "selected" in attributes:
-                self.fields[self._select] = value
-        elif tag == "textarea" and name:
-            self.fields.setdefault(name, "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select" and self._select:
-            self.fields.setdefault(self._select, self._first_option or "")
-            self._select = None
-
-
 def create_form(session: requests.Session, args) -> dict:
-    parser = _Form()
-    parser.feed(session.get(f"{base(args)}/clients/create/").text)
-    return parser.fields
+    return pages.form_data(session.get(f"{base(args)}/clients/create/").text)
 
 
 def person(fields: dict) -> dict:
     """A valid private person with a new owner, unique on every call."""
     unique = uuid.uuid4().hex[:12]
-    data = dict(fields)
-    data.update(
-        {
-            "creation_token": str(uuid.uuid4()),
-            "contacts-region": "Москва",
-            "contacts-city": "Москва",
-            "contacts-postal_code": "125009",
-            "contacts-address_line1": "ул. Тверская, 1",
-            "contacts-phone": "+7 916 123-45-67",
+    return pages.person(
+        dict(fields),
+        creation_token=str(uuid.uuid4()),
+        **{
             "contacts-email": f"client.{unique}@example.com",
-            "contract_person-first_name": "Иван",
-            "contract_person-last_name": "Бенчмарков",
-            "contract_person-middle_name": "Петрович",
             "contract_person-email": f"contract.{unique}@example.com",
-            "owner-mode": "new",
-            "owner-new_first_name": "Мария",
-            "owner-new_last_name": "Бенчмаркова",
             "owner-new_email": f"owner.{unique}@example.com",
-        }
+        },
     )
-    for name in list(data):
-        if name.startswith("attributes-passport_series"):
-            data[name] = "4510"
-        elif name.startswith("attributes-passport_number"):
-            data[name] = "123456"
-    return data
 
 
 @dataclass

@@ -45,6 +45,9 @@ from bench.crash_harness import (
 
 DB_NAME = "bench_soak"
 
+# The panel's models are imported inside the functions that use them: Django
+# is set up (django_setup) only in main(), once the bench database exists.
+
 
 class Inbox:
     def __init__(self) -> None:

@@ -13,19 +13,40 @@ root (``…/suggestions/api/4_1/rs``, as DaData's documentation writes it) or in
 full endpoint (``…/suggest/party``) is accepted as well; any other path is kept
 as a prefix, for a proxy such as ``https://proxy.example/dadata``.
 
+**Which addresses.** Every call checks the URL again (``users.outbound``):
+https, and a public address for every address the host resolves to, unless
+``DIRECTORY_ALLOW_PRIVATE_NETWORKS`` is on (development). The connection then
+goes to an address that this check returned: the name is not resolved a second
+time, so an answer that changes in between (DNS rebinding) cannot steer the
+request inside; the Host header, TLS server name and certificate check keep the
+name. Environment proxies are not used (a proxy would resolve the name itself),
+and redirects are not followed.
+
 **When the service misbehaves.** The page must stay usable when the directory
 is slow, down or answers garbage, so nothing here raises: a timeout, a
 connection error, a non-2xx answer, invalid JSON or an unexpected shape is
 logged as one warning on the ``clients.directory`` logger (naming the reseller
 and the cause, never the key) and the caller gets ``[]``.
+
+**How long.** ``DIRECTORY_TOTAL_TIMEOUT`` bounds a whole call: resolving the
+name, connecting, a retry, the headers and the body. A per-read timeout alone
+does not: a service that sends one byte every half second never lets a read
+time out. At the deadline a watchdog shuts the connection's socket, whatever
+the call is waiting for, and the answer is dropped as unavailable.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import logging
+import os
+import socket
+import sys
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,13 +55,20 @@ import requests
 import urllib3
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
+from clients.models import Client
 from users.models import AutofillField
+from users.outbound import OutboundTarget, outbound_target
 
 if TYPE_CHECKING:
     from rules.models import ClientType
@@ -51,9 +79,6 @@ logger = logging.getLogger("clients.directory")
 API_ROOT = "/suggestions/api/4_1/rs"
 Method = Literal["suggest", "findById"]
 
-DEFAULT_CONNECT_TIMEOUT = 0.5
-DEFAULT_READ_TIMEOUT = 0.8
-DEFAULT_CACHE_SECONDS = 300
 MAX_COUNT = 20  # DaData answers at most 20 suggestions.
 MAX_QUERY_LENGTH = 300  # DaData ignores longer queries.
 MAX_ANSWER_BYTES = 2 * 1024 * 1024  # 20 full party records are about 100 KB.
@@ -114,9 +139,9 @@ class PersonName:
         """Split "Иванов Иван Иванович"; a longer patronymic ("Ахмед Оглы") stays whole."""
         parts = full_name.split()
         return cls(
-            surname=parts[0] if parts else "",
-            name=parts[1] if len(parts) > 1 else "",
-            patronymic=" ".join(parts[2:]),
+            surname=(parts[0] if parts else "")[: _column("contract_last_name")],
+            name=(parts[1] if len(parts) > 1 else "")[: _column("contract_first_name")],
+            patronymic=" ".join(parts[2:])[: _column("contract_middle_name")],
         )
 
     def __bool__(self) -> bool:
@@ -346,7 +371,7 @@ def _lookup_answer(
                 url,
             )
         try:
-            cache.set(key, items, _setting("DIRECTORY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+            cache.set(key, items, settings.DIRECTORY_CACHE_SECONDS)
         except Exception:
             logger.warning("Directory cache write failed for reseller %s", _who(reseller))
     return DirectoryAnswer([_parse_suggestion(item) for item in items])
@@ -355,30 +380,46 @@ def _lookup_answer(
 def _fetch(*, url: str, api_key: str, payload: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """The answer's usable suggestion records, as JSON-ready dicts (which is what
     the cache keeps), and how many malformed ones were left out."""
+    total = settings.DIRECTORY_TOTAL_TIMEOUT
+    deadline = time.monotonic() + total
+    connect = min(settings.DIRECTORY_CONNECT_TIMEOUT, total)
+    read = min(settings.DIRECTORY_READ_TIMEOUT, total)
+    try:
+        target = outbound_target(url, timeout=deadline - time.monotonic())
+    except ValidationError as error:
+        with translation.override("en"):
+            reason = " ".join(str(message) for message in error.messages)
+        raise DirectoryError(f"refused {url}: {reason}") from None
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if api_key:
         headers["Authorization"] = f"Token {api_key}"
-    connect = _setting("DIRECTORY_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)
-    read = _setting("DIRECTORY_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)
-    try:
-        with _session().post(
-            url,
-            data=json.dumps(payload, ensure_ascii=False).encode(),
-            headers=headers,
-            timeout=(connect, read),
-            # A redirect would turn the POST into a GET; a wrong URL should show in the log.
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            if not 200 <= response.status_code < 300:
-                raise DirectoryError(f"HTTP {response.status_code} from {url}")
-            body = _read_body(response)
-    except requests.RequestException as error:
-        if _is_timeout(error):
-            raise DirectoryError(
-                f"timed out (connect {connect} s, read {read} s) at {url}: {_one_line(error)}"
-            ) from error
-        raise DirectoryError(f"{type(error).__name__} at {url}: {_one_line(error)}") from error
+    late = DirectoryError(f"timed out: no complete answer within {total} s from {url}")
+    with _Call(target=target, deadline=deadline) as call:
+        try:
+            with _session().post(
+                url,
+                data=json.dumps(payload, ensure_ascii=False).encode(),
+                headers=headers,
+                timeout=(connect, read),
+                # A redirect would turn the POST into a GET, and lead where no
+                # check has looked; a wrong URL should show in the log.
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                if not 200 <= response.status_code < 300:
+                    raise DirectoryError(f"HTTP {response.status_code} from {url}")
+                body = _read_body(response, call=call)
+        except requests.RequestException as error:
+            if call.expired:
+                raise late from error
+            if _is_timeout(error):
+                raise DirectoryError(
+                    f"timed out (connect {connect} s, read {read} s) at {url}: {_one_line(error)}"
+                ) from error
+            raise DirectoryError(f"{type(error).__name__} at {url}: {_one_line(error)}") from error
+        if call.expired:
+            # The watchdog may have cut a body that has no length: what came is not the answer.
+            raise late
     try:
         answer = json.loads(body)
     except ValueError as error:  # also UnicodeDecodeError
@@ -396,13 +437,16 @@ def _is_timeout(error: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.TimeoutError)
 
 
-def _read_body(response: requests.Response) -> bytes:
+def _read_body(response: requests.Response, *, call: _Call) -> bytes:
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(chunk_size=64 * 1024):
         size += len(chunk)
         if size > MAX_ANSWER_BYTES:
             raise DirectoryError(f"answer larger than {MAX_ANSWER_BYTES} bytes from {response.url}")
+        if call.expired or time.monotonic() >= call.deadline:
+            call.expire()
+            return b""
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -421,6 +465,24 @@ def _is_record(item: object) -> bool:
     return isinstance(item, dict) and isinstance(item.get("data"), dict)
 
 
+# Every value taken from the directory is cut to the length of the column it
+# fills on the Add client page, so that nothing longer reaches the page, its
+# checks or the cache of parsed answers: one answer held a 60,000-character
+# name, whose check of forbidden domains then took 45 s. Values only shown
+# are as long as a client's name may be; codes that are compared, not stored,
+# are short.
+CODE_LENGTH = 100
+# The longest valid INN (12 digits), KPP (9) and OGRN (15, an OGRNIP): a longer
+# value is not that identifier at all, and is left out rather than cut.
+IDENTIFIER_LENGTHS = {"inn": 12, "kpp": 9, "ogrn": 15}
+
+
+@functools.cache
+def _column(field: str) -> int:
+    """The length of the ``Client`` column that a directory value fills."""
+    return Client._meta.get_field(field).max_length
+
+
 def _parse_suggestion(item: Mapping[str, Any]) -> PartySuggestion:
     data = _mapping(item.get("data"))
     name = _mapping(data.get("name"))
@@ -430,39 +492,41 @@ def _parse_suggestion(item: Mapping[str, Any]) -> PartySuggestion:
     place = _mapping(address.get("data"))
     fio = _mapping(data.get("fio"))
     person = PersonName(
-        surname=_text(fio.get("surname")),
-        name=_text(fio.get("name")),
-        patronymic=_text(fio.get("patronymic")),
+        surname=_text(fio.get("surname"), _column("contract_last_name")),
+        name=_text(fio.get("name"), _column("contract_first_name")),
+        patronymic=_text(fio.get("patronymic"), _column("contract_middle_name")),
     )
     street_parts = [
-        _text(place.get("street_with_type")),
+        _text(place.get("street_with_type"), _column("address_line1")),
         _joined(place.get("house_type"), place.get("house")),
         _joined(place.get("block_type"), place.get("block")),
         _joined(place.get("flat_type"), place.get("flat")),
     ]
+    company = _column("company_name")
+    shown = _column("name")
     return PartySuggestion(
-        value=_text(item.get("value")),
-        unrestricted_value=_text(item.get("unrestricted_value")),
-        hid=_text(data.get("hid")),
-        inn=_text(data.get("inn")),
-        kpp=_text(data.get("kpp")),
-        ogrn=_text(data.get("ogrn")),
-        short_name=_text(name.get("short_with_opf")),
-        full_name=_text(name.get("full_with_opf")),
-        plain_name=_text(name.get("short")) or _text(name.get("full")),
-        management_name=_text(management.get("name")),
-        management_post=_text(management.get("post")),
-        status=_text(state.get("status")),
-        party_type=_text(data.get("type")),
+        value=_text(item.get("value"), company),
+        unrestricted_value=_text(item.get("unrestricted_value"), shown),
+        hid=_text(data.get("hid"), CODE_LENGTH),
+        inn=_identifier(data.get("inn"), "inn"),
+        kpp=_identifier(data.get("kpp"), "kpp"),
+        ogrn=_identifier(data.get("ogrn"), "ogrn"),
+        short_name=_text(name.get("short_with_opf"), company),
+        full_name=_text(name.get("full_with_opf"), shown),
+        plain_name=_text(name.get("short"), company) or _text(name.get("full"), company),
+        management_name=_text(management.get("name"), shown),
+        management_post=_text(management.get("post"), shown),
+        status=_text(state.get("status"), CODE_LENGTH),
+        party_type=_text(data.get("type"), CODE_LENGTH),
         fio=person or None,
-        branch_type=_text(data.get("branch_type")),
-        address=_text(address.get("value")),
-        street_address=", ".join(part for part in street_parts if part),
-        postal_code=_text(place.get("postal_code")),
-        country_iso_code=_text(place.get("country_iso_code")),
-        region_with_type=_text(place.get("region_with_type")),
-        city_with_type=_text(place.get("city_with_type")),
-        settlement_with_type=_text(place.get("settlement_with_type")),
+        branch_type=_text(data.get("branch_type"), CODE_LENGTH),
+        address=_text(address.get("value"), _column("address_line1")),
+        street_address=", ".join(part for part in street_parts if part)[: _column("address_line1")],
+        postal_code=_text(place.get("postal_code"), _column("postal_code")),
+        country_iso_code=_text(place.get("country_iso_code"), _column("country")),
+        region_with_type=_text(place.get("region_with_type"), _column("region")),
+        city_with_type=_text(place.get("city_with_type"), _column("city")),
+        settlement_with_type=_text(place.get("settlement_with_type"), _column("city")),
     )
 
 
@@ -470,12 +534,17 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _text(value: object) -> str:
+def _text(value: object, limit: int = CODE_LENGTH) -> str:
     if isinstance(value, str):
-        return value.strip()
+        return value.strip()[:limit].strip()
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        return str(value)[:limit]
     return ""
+
+
+def _identifier(value: object, kind: str) -> str:
+    text = _text(value, IDENTIFIER_LENGTHS[kind] + 1)
+    return text if len(text) <= IDENTIFIER_LENGTHS[kind] else ""
 
 
 def _joined(kind: object, value: object) -> str:
@@ -491,11 +560,160 @@ def _session() -> requests.Session:
     session = getattr(_local, "session", None)
     if session is None:
         session = requests.Session()
-        adapter = HTTPAdapter(max_retries=RETRY)
+        # Not HTTP(S)_PROXY or .netrc from the environment: a proxy would
+        # resolve the name itself, past the address check. A CA bundle named
+        # there is still used, as requests would.
+        session.trust_env = False
+        session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        adapter = _PinnedAdapter(max_retries=RETRY)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         _local.session = session
     return session
+
+
+class _Call:
+    """One directory call in this thread: the checked target its connections
+    may reach, and the deadline its watchdog enforces.
+
+    The watchdog is a timer that, at the deadline, shuts the socket of every
+    connection the call used. A read blocked on a trickling service returns
+    at once, and urllib3 and requests fail or end the body; ``expired`` tells
+    the caller that it was the deadline."""
+
+    def __init__(self, *, target: OutboundTarget, deadline: float) -> None:
+        self.target = target
+        self.deadline = deadline
+        self.expired = False
+        self._connections: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self.expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Call:
+        _local.call = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        _local.call = None
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def watch(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            if connection not in self._connections:
+                self._connections.append(connection)
+            expired = self.expired
+        if expired:
+            _shut(connection)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection: HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is None:
+        return
+    # socket.socket's own shutdown, also for a TLS socket: it ends a read
+    # blocked in another thread, where SSLSocket.shutdown would first drop the
+    # TLS state under that read. A socket already closed has nothing to end.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _current_call(connection: HTTPConnection) -> _Call:
+    call: _Call | None = getattr(_local, "call", None)
+    host = connection.host.strip("[]").rstrip(".").lower()
+    if call is None or call.target.host != host or call.target.port != connection.port:
+        raise NewConnectionError(connection, f"no checked address for {connection.host}")
+    return call
+
+
+class _PinnedConnectionMixin:
+    """Connects to an address the call checked, never resolving the name
+    again, and puts the connection under the call's watchdog."""
+
+    pinned_address: str | None = None
+
+    def _new_conn(self) -> socket.socket:
+        call = _current_call(self)
+        call.watch(self)
+        error: Exception = NewConnectionError(self, "no address to connect to")
+        limit = self.timeout if isinstance(self.timeout, int | float) else call.remaining()
+        for address in call.target.addresses:
+            timeout = min(limit, call.remaining())
+            if timeout <= 0:
+                raise ConnectTimeoutError(self, f"Connection to {self.host} ran out of time.")
+            family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                for option in self.socket_options or ():
+                    sock.setsockopt(*option)
+                sock.settimeout(timeout)
+                sock.connect((str(address), self.port))
+            except TimeoutError:
+                sock.close()
+                error = ConnectTimeoutError(
+                    self,
+                    f"Connection to {self.host} ({address}) timed out. "
+                    f"(connect timeout={timeout:.2f})",
+                )
+            except OSError as failure:
+                sock.close()
+                error = NewConnectionError(
+                    self, f"Failed to establish a new connection to {address}: {failure}"
+                )
+            else:
+                self.pinned_address = str(address)
+                sys.audit("http.client.connect", self, self.host, self.port)
+                return sock
+        raise error
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        call = _current_call(self)
+        call.watch(self)
+        if self.sock is not None and self.pinned_address not in {
+            str(address) for address in call.target.addresses
+        }:
+            # A kept-alive connection to an address this call did not check:
+            # reconnect rather than trust an earlier call's answer.
+            self.close()
+        super().request(*args, **kwargs)
+
+
+class _PinnedHTTPConnection(_PinnedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_PinnedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
+
+
+class _PinnedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _PinnedHTTPConnectionPool,
+            "https": _PinnedHTTPSConnectionPool,
+        }
 
 
 def _cache_key(*, url: str, api_key: str, payload: Mapping[str, Any]) -> str:
@@ -503,10 +721,6 @@ def _cache_key(*, url: str, api_key: str, payload: Mapping[str, Any]) -> str:
     # key does not get answers that another reseller's valid key paid for.
     material = json.dumps([url, api_key, payload], ensure_ascii=False, sort_keys=True)
     return "directory:" + hashlib.sha256(material.encode()).hexdigest()
-
-
-def _setting(name: str, default: float) -> float:
-    return getattr(settings, name, default)
 
 
 def _who(reseller: Reseller) -> str:

@@ -113,6 +113,19 @@ class Client(models.Model):
         related_name="+",
         help_text=_("The manager who accepted on the client's behalf."),
     )
+    # The owner who accepted themselves (on the password-setup page or through
+    # the one-use link of the email), and from which address.
+    terms_accepted_by_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("terms accepted by the owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    terms_accepted_from = models.GenericIPAddressField(
+        _("terms accepted from the address"), null=True, blank=True
+    )
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.ForeignKey(
@@ -126,6 +139,20 @@ class Client(models.Model):
     # The one-time token of the Add client page that created this client: a
     # second submit of the same page finds the client instead of making another.
     creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Counts the changes of what the Edit client page shows (details, manager,
+    # attributes): a save that started from an older version is refused
+    # instead of overwriting the other manager's change.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("changed at"), null=True, blank=True, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="ClientAccess", related_name="clients"
@@ -227,6 +254,11 @@ class EventType(models.TextChoices):
     STATUS_CHANGED = "client.status_changed", _("Status changed")
     MANAGER_CHANGED = "client.manager_changed", _("Manager changed")
     POSTPAY_DECIDED = "client.postpay_decided", _("Postpay permission decided")
+    CLIENT_UPDATED = "client.updated", _("Client details changed")
+    USER_ADDED = "client.user_added", _("User added")
+    USER_LEVEL_CHANGED = "client.user_level_changed", _("Access level changed")
+    USER_REMOVED = "client.user_removed", _("User removed")
+    OWNERSHIP_TRANSFERRED = "client.ownership_transferred", _("Ownership transferred")
 
 
 class ClientEvent(models.Model):

@@ -8,10 +8,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.db.models import (
     Case,
+    Exists,
     F,
     FilteredRelation,
     IntegerField,
@@ -24,12 +26,12 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Left
 from django.http import Http404
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import (
     AccessLevel,
@@ -39,14 +41,23 @@ from clients.models import (
     ClientEvent,
     ClientStatus,
     PostpayPermission,
+    TermsStatus,
 )
 from rules.models import AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, Reseller, User, full_name
+from users.selectors import panel_people
+
+
+def reseller_in_reach(*, manager: Manager, reseller: Reseller) -> bool:
+    """Whether the manager may see and act on the reseller's clients: their
+    own reseller's; the root reseller's staff, every reseller's. The same rule
+    as client_queryset_for_manager, for one reseller."""
+    return manager.reseller.is_root or manager.reseller_id == reseller.pk
 
 
 def client_queryset_for_manager(*, manager: Manager) -> QuerySet[Client]:
     """Every client the manager may see: their reseller's; the root reseller's
-    staff see all resellers'."""
+    staff see all resellers' (reseller_in_reach)."""
     clients = Client.objects.all()
     if not manager.reseller.is_root:
         clients = clients.filter(reseller_id=manager.reseller_id)
@@ -128,10 +139,7 @@ class _SearchBranches:
             parts.append(clients.filter(self.client))
         if self.owner_email is not None:
             parts.append(
-                clients.filter(
-                    accesses__level=AccessLevel.OWNER,
-                    accesses__user__email__icontains=self.owner_email,
-                )
+                clients.filter(_owner_email_filter(self.owner_email, through="accesses__"))
             )
         if self.inn is not None:
             parts.append(clients.filter(pk__in=_inn_client_ids(self.inn)))
@@ -147,10 +155,14 @@ class _SearchBranches:
         return condition
 
 
+def _owner_email_filter(fragment: str, *, through: str = "") -> Q:
+    """Owners whose email contains the fragment, as a condition on
+    ClientAccess, or on Client with ``through="accesses__"``."""
+    return Q(**{f"{through}level": AccessLevel.OWNER, f"{through}user__email__icontains": fragment})
+
+
 def _owner_email_client_ids(fragment: str) -> QuerySet[ClientAccess]:
-    return ClientAccess.objects.filter(
-        level=AccessLevel.OWNER, user__email__icontains=fragment
-    ).values("client_id")
+    return ClientAccess.objects.filter(_owner_email_filter(fragment)).values("client_id")
 
 
 def _inn_client_ids(inn: str) -> QuerySet[ClientAttributeValue]:
@@ -374,7 +386,8 @@ def client_list_choices(*, manager: Manager) -> ClientListChoices:
     managers: list[Manager] = []
     resellers: dict[int, Reseller] = {}
     listed_resellers: list[Reseller] = []
-    for kind, pk, name, colour, reseller_id, reseller_name, last, first, middle, email, *_ in rows:
+    for row in rows:
+        kind, pk, name, colour, reseller_id, reseller_name, last, first, middle, email = row[:10]
         if reseller_id not in resellers:
             resellers[reseller_id] = Reseller(pk=reseller_id, name=reseller_name)
         reseller = resellers[reseller_id]
@@ -397,7 +410,8 @@ def client_list_choices(*, manager: Manager) -> ClientListChoices:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientRow:
-    """One line of the client list as plain values, labels included.
+    """One line of the client list as plain values (the template tag
+    client_list_rows words the status, postpay permission and country).
 
     The page reads its rows in one query of the columns shown, the owner
     joined: no model instances (fifty rows would build some three hundred,
@@ -407,19 +421,18 @@ class ClientRow:
     pk: int
     name: str
     status: str
-    status_label: str
     reseller: str
     service_rule: str
     service_rule_colour: str
     client_type: str
     manager: str  # "" when the client has none
-    country_name: str
+    country: str
     city: str
     phone: str
     owner_name: str  # "" when the client has no owner
     owner_email: str
     created_at: dt.datetime
-    postpay_label: str
+    postpay_permission: str
     # The row's sort values and ID, for the cursors of the next and previous pages.
     sort_values: tuple
 
@@ -490,11 +503,6 @@ def _page_rows(
         clients.alias(owner_access=owner).values_list(*_ROW_COLUMNS, *order.names[:-1])[:limit]
     )
     labels.complete(values, _ROW_POSITIONS)
-    # Labels are looked up (and translated) once per value, not once per row.
-    statuses = {value: str(label) for value, label in ClientStatus.choices}
-    postpays = {value: str(label) for value, label in PostpayPermission.choices}
-    countries = Client._meta.get_field("country").countries
-    country_names: dict[str, str] = {}
     rows = []
     for (
         pk,
@@ -515,27 +523,24 @@ def _page_rows(
         postpay,
         *sort_values,
     ) in values:
-        if country not in country_names:
-            country_names[country] = str(countries.name(country)) if country else ""
         rule, rule_colour = labels.rules[rule_id]
         rows.append(
             ClientRow(
                 pk=pk,
                 name=name,
                 status=status,
-                status_label=statuses.get(status, status),
                 reseller=labels.resellers[reseller_id],
                 service_rule=rule,
                 service_rule_colour=rule_colour,
                 client_type=labels.types[type_id],
                 manager=labels.managers[manager_id] if manager_id is not None else "",
-                country_name=country_names[country],
+                country=country,
                 city=city,
                 phone=phone,
                 owner_name=full_name(owner_last, owner_first, owner_middle),
                 owner_email=owner_email or "",
                 created_at=created_at,
-                postpay_label=postpays.get(postpay, postpay),
+                postpay_permission=postpay,
                 sort_values=(*sort_values, pk),
             )
         )
@@ -731,6 +736,7 @@ def client_get(*, manager: Manager, client_id: int) -> Client:
                 "manager__user",
                 "reseller",
                 "terms_accepted_by__user",
+                "terms_accepted_by_owner",
                 "postpay_decided_by",
                 "created_by",
             )
@@ -757,17 +763,18 @@ def client_access_list(*, client: Client) -> QuerySet[ClientAccess]:
 
 @dataclass(frozen=True, kw_only=True)
 class AttributeRow:
-    """One line of "Additional information" on the client page."""
+    """One line of "Additional information" on the client page: the stored
+    value and, for a list, the chosen option's name (the template tag
+    ``attribute_value`` words it for the reader)."""
 
     name: str
     value_type: str
     value: str
-    display: str
+    option_name: str = ""
 
 
 def client_attribute_rows(*, client: Client) -> list[AttributeRow]:
-    """The client's attribute values by attribute weight, ready to show:
-    a list option by its name, a checkbox as yes/no, a password hidden."""
+    """The client's attribute values by attribute weight."""
     values = (
         ClientAttributeValue.objects.filter(client=client)
         .select_related("attribute")
@@ -777,27 +784,16 @@ def client_attribute_rows(*, client: Client) -> list[AttributeRow]:
     rows = []
     for item in values:
         attribute = item.attribute
-        display = item.value
-        if attribute.value_type == AttributeValueType.CHECKBOX:
-            display = gettext("Yes") if item.value else gettext("No")
-        elif attribute.value_type == AttributeValueType.PASSWORD:
-            display = "••••••" if item.value else ""
-        elif attribute.value_type == AttributeValueType.LIST:
+        option_name = ""
+        if attribute.value_type == AttributeValueType.LIST:
             names = {option.key: option.name for option in attribute.options.all()}
-            display = names.get(item.value, item.value)
-        elif attribute.value_type == AttributeValueType.DATE and item.value:
-            try:
-                day = dt.date.fromisoformat(item.value)
-            except ValueError:
-                pass
-            else:
-                display = date_format(day, "SHORT_DATE_FORMAT")
+            option_name = names.get(item.value, "")
         rows.append(
             AttributeRow(
                 name=attribute.name,
                 value_type=attribute.value_type,
                 value=item.value,
-                display=display,
+                option_name=option_name,
             )
         )
     return rows
@@ -812,7 +808,250 @@ def client_event_list(*, client: Client) -> QuerySet[ClientEvent]:
     )
 
 
-def client_created_from_page(*, manager: Manager, token: uuid.UUID) -> Client | None:
-    """The client an Add client page with this one-time token already made,
-    among those the manager may see."""
-    return client_queryset_for_manager(manager=manager).filter(creation_token=token).first()
+def client_created_with_token(*, token: uuid.UUID) -> Client | None:
+    """The client already created with this one-time token (of an Add client
+    page), whichever reseller's: the caller compares the reseller."""
+    return Client.objects.filter(creation_token=token).first()
+
+
+def new_owner_email_problem(
+    *, reseller: Reseller, email: str, as_owner: bool = True
+) -> ValidationError | None:
+    """The error for a new owner's (or, ``as_owner`` False, a new client
+    user's) email that already belongs to a user, in any letter case. It
+    offers that user instead (``params["user_id"]``) when the reseller could
+    choose them, and names nobody otherwise."""
+    existing = User.objects.filter(email__iexact=email.strip()).first()
+    if existing is None:
+        return None
+    if user_list_owner_candidates(reseller=reseller).filter(pk=existing.pk).exists():
+        return ValidationError(
+            _("%(user)s already has this email: select this user as the owner instead.")
+            if as_owner
+            else _("%(user)s already has this email: add this user as an existing user instead."),
+            code="email_taken",
+            params={"user": str(existing), "user_id": existing.pk},
+        )
+    return ValidationError(
+        _(
+            "A user with this email already exists but is not one of your clients' users; "
+            "use another email or ask an administrator."
+        ),
+        code="email_taken",
+        params={"user_id": None},
+    )
+
+
+# Where a manager may move a client from each status (DESIGN.md, "Statuses").
+# Credit hold is never a manager's target: only the system sets it, through
+# services.client_set_credit_hold. Deleted is final.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    ClientStatus.ACTIVE: frozenset({ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}),
+    ClientStatus.CREDIT_HOLD: frozenset(
+        {ClientStatus.ACTIVE, ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}
+    ),
+    ClientStatus.ADMINISTRATIVE_HOLD: frozenset({ClientStatus.ACTIVE, ClientStatus.DELETED}),
+    ClientStatus.DELETED: frozenset(),
+}
+POSTPAY_UNDECIDED = frozenset({PostpayPermission.NOT_VERIFIED, PostpayPermission.APPROVAL_REQUIRED})
+
+
+def client_status_targets(*, client: Client) -> list[ClientStatus]:
+    """The statuses a manager may move the client to now, in ClientStatus order."""
+    allowed = STATUS_TRANSITIONS.get(client.status, frozenset())
+    return [status for status in ClientStatus if status in allowed]
+
+
+def client_postpay_can_decide(*, client: Client) -> bool:
+    """Whether a manager may still approve or decline the client's postpay:
+    only while the reseller decides by hand, and only once."""
+    return (
+        client.reseller.postpay_is_manual
+        and client.postpay_decided_at is None
+        and client.postpay_permission in POSTPAY_UNDECIDED
+    )
+
+
+def client_list_awaiting_owner_terms(*, user: User) -> list[Client]:
+    """The clients this user owns whose terms wait for the owner to accept
+    them (not deleted), with their resellers, for the password-setup page."""
+    return list(
+        Client.objects.filter(
+            accesses__user=user,
+            accesses__level=AccessLevel.OWNER,
+            terms_status=TermsStatus.PENDING,
+        )
+        .exclude(status=ClientStatus.DELETED)
+        .select_related("reseller")
+        .order_by("pk")
+    )
+
+
+def client_access_for_user(*, client: Client, user_id: int) -> ClientAccess | None:
+    """The user's access to the client, with the user, or None."""
+    return (
+        ClientAccess.objects.select_related("user").filter(client=client, user_id=user_id).first()
+    )
+
+
+def client_owner_access(*, client: Client) -> ClientAccess | None:
+    return (
+        ClientAccess.objects.select_related("user")
+        .filter(client=client, level=AccessLevel.OWNER)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class UserCandidate:
+    """A user found by the Add a user page's search, and their level in the
+    client when they have access already (then they cannot be chosen)."""
+
+    user: User
+    level_label: str | None
+
+
+def client_user_candidates(*, client: Client, query: str) -> list[UserCandidate]:
+    """The users who may be given access to the client whose name or email
+    matches the query: the owner picker's search (``owner_search`` for the
+    client's reseller: reachable, no panel people, at least three characters,
+    at most twenty), each with their level in this client when they have one."""
+    users = owner_search(reseller=client.reseller, query=query)
+    levels = dict(
+        ClientAccess.objects.filter(client=client, user__in=users).values_list("user_id", "level")
+    )
+    labels = dict(AccessLevel.choices)
+    return [
+        UserCandidate(user=user, level_label=labels[levels[user.pk]] if user.pk in levels else None)
+        for user in users
+    ]
+
+
+# --- Which users a reseller reaches: through accesses to its clients ------------------
+# (user_list_reachable and the owner search read ClientAccess, so they live
+# with the clients' reads and the users app never imports clients.)
+
+# Under three characters no trigram index can help and a fragment matches a
+# large share of the users: no substring query is run at all.
+OWNER_SEARCH_MIN_LENGTH = 3
+OWNER_SEARCH_LIMIT = 20
+OWNER_SEARCH_CANDIDATES = 1000
+OWNER_SEARCH_MAX_WORDS = 4
+OWNER_SEARCH_MAX_WORD_LENGTH = 100
+
+
+def _reseller_accesses(*, reseller: Reseller) -> QuerySet:
+    """The accesses that make a user reachable by a (non-root) reseller: to
+    one of its clients."""
+    return ClientAccess.objects.filter(client__reseller=reseller)
+
+
+def user_list_reachable(*, reseller: Reseller) -> QuerySet[User]:
+    """Active users within a reseller's reach: users with access to one of
+    the reseller's clients; the root reseller reaches every user. Who of them
+    may own a client is ``user_list_owner_candidates``.
+
+    A semi-join (EXISTS), not a join with DISTINCT: the database can then walk
+    the users in name order and stop at the page size."""
+    users = User.objects.filter(is_active=True)
+    if not reseller.is_root:
+        users = users.filter(
+            Exists(_reseller_accesses(reseller=reseller).filter(user=OuterRef("pk")))
+        )
+    return users
+
+
+def user_list_owner_candidates(*, reseller: Reseller) -> QuerySet[User]:
+    """Users a reseller's manager may make a client's owner: the reachable
+    ones that ``users.selectors.user_may_own_clients`` admits."""
+    users = user_list_reachable(reseller=reseller)
+    if not settings.OWNERS_MAY_BE_STAFF:
+        users = users.exclude(panel_people())
+    return users
+
+
+def owner_search_words(query: str) -> list[str]:
+    """The words the owner search looks for; none when the query has fewer
+    than OWNER_SEARCH_MIN_LENGTH characters besides spaces."""
+    words = query.replace("\x00", "").split()
+    return words if len("".join(words)) >= OWNER_SEARCH_MIN_LENGTH else []
+
+
+def owner_search(*, reseller: Reseller, query: str) -> list[User]:
+    """Owner candidates (``user_list_owner_candidates``) whose name or email
+    contains every word of the query; nothing for fewer than three
+    characters, at most twenty, by name (of the first thousand matches found).
+
+    On PostgreSQL each word is one case-insensitive condition per column,
+    served by the trigram index of users/migrations/0002 (UPPER(...) LIKE).
+    SQLite's LIKE folds the case of ASCII letters only, so there the usual
+    spellings of a Cyrillic word are tried too (ирина, Ирина, ИРИНА)."""
+    words = owner_search_words(query)
+    if not words:
+        return []
+    matches = User.objects.filter(is_active=True)
+    if not settings.OWNERS_MAY_BE_STAFF:
+        matches = matches.exclude(panel_people())  # as user_list_owner_candidates
+    postgresql = connections[matches.db].vendor == "postgresql"
+    # A person types a name and a surname; a pasted essay must not build a
+    # query the database refuses.
+    for word in words[:OWNER_SEARCH_MAX_WORDS]:
+        word = word[:OWNER_SEARCH_MAX_WORD_LENGTH]
+        variants = {word} if postgresql else {word, word.lower(), word.capitalize(), word.upper()}
+        condition = Q()
+        for variant in variants:
+            condition |= (
+                Q(email__icontains=variant)
+                | Q(first_name__icontains=variant)
+                | Q(middle_name__icontains=variant)
+                | Q(last_name__icontains=variant)
+            )
+        matches = matches.filter(condition)
+    # The matches are found first, at most OWNER_SEARCH_CANDIDATES of them
+    # (through the trigram index, in no particular order), and only those are
+    # sorted by name. Walking a million users in name order until twenty match
+    # takes seconds when the matches sit at the end of the alphabet ("Сми").
+    # A fragment with more matches shows twenty of the first ones found: the
+    # person types on to narrow it.
+    #
+    # The matching is a MATERIALIZED CTE, which PostgreSQL plans for all its
+    # rows (through the trigram index) and still reads only as far as the
+    # limit needs. Planned under the limit instead, it may scan the table
+    # until a thousand match, four UPPER(...) LIKE per row: about 50 ms for
+    # "Сми" (2% of a million users) where the index takes 13 ms. Only SQL the
+    # ORM compiled is put together here; what was typed stays in parameters.
+    match_sql, params = matches.order_by().values("pk").query.sql_with_params()
+    materialized = "MATERIALIZED " if postgresql else ""
+    sql = f"WITH matches AS {materialized}({match_sql}) SELECT pk FROM matches"  # noqa: S608
+    if not reseller.is_root:
+        # The users user_list_reachable admits (is_active is in the matches).
+        accesses = _reseller_accesses(reseller=reseller).values("user_id")
+        access_sql, access_params = accesses.order_by().query.sql_with_params()
+        sql += f" WHERE pk IN ({access_sql})"
+        params += access_params
+    candidates = RawSQL(f"{sql} LIMIT %s", (*params, OWNER_SEARCH_CANDIDATES))  # noqa: S611
+    return list(
+        User.objects.filter(pk__in=candidates).order_by("last_name", "first_name", "email")[
+            :OWNER_SEARCH_LIMIT
+        ]
+    )
+
+
+def client_attribute_values(*, client: Client) -> dict[str, str]:
+    """The client's stored attribute values by attribute key, as text."""
+    return dict(
+        ClientAttributeValue.objects.filter(client=client).values_list("attribute__key", "value")
+    )
+
+
+def client_hidden_values_lost(*, client: Client, client_type: ClientType) -> list[str]:
+    """The names of the client's attributes that the client pages do not show
+    (read-only for admin), hold a value, and do not belong to ``client_type``:
+    what a change to that type would lose unseen."""
+    return list(
+        ClientAttributeValue.objects.filter(client=client, attribute__read_only_for_admin=True)
+        .exclude(value="")
+        .exclude(attribute__client_types=client_type)
+        .order_by("attribute__weight", "attribute__name")
+        .values_list("attribute__name", flat=True)
+    )

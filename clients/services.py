@@ -1,17 +1,33 @@
 """Writes about clients: every change of a client happens here, in one
-transaction, with its event-log entry and its notification."""
+transaction, and is recorded by ``client_event_record`` (its event-log entry
+and, when the event has one, its notification)."""
 
+import datetime as dt
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from clients import selectors
 from clients.events import choice_label, event_wording
+from clients.inputs import (
+    Agreements,
+    AttributeValues,
+    ClientInfo,
+    Contacts,
+    ContractPerson,
+    ExistingOwner,
+    NewOwner,
+    NewUser,
+    Owner,
+    column_length,
+)
 from clients.models import (
     AccessLevel,
     Client,
@@ -23,15 +39,71 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
-from notifications.services import notify
+from notifications.services import notify, owner_password_set
 from rules import selectors as rules_selectors
 from rules import validation
-from rules.models import ClientType, ServiceRule
-from users.models import Manager, ManagerStatus, User
-from users.selectors import user_list_reachable
-from users.validators import phone_to_e164
+from rules.models import AccountValidationSettings, Attribute, AttributeValueType, ClientType
+from users.models import Manager, ManagerStatus, Reseller, User
+from users.selectors import user_may_own_clients
+from users.validators import phone_to_e164, validate_email_local_part_ascii
 
-# --- client_create: the Add client page's service and its private helpers ---------
+# --- Recording a change ------------------------------------------------------------
+
+# The events that are announced (through the reseller's handler of the event,
+# to the owner unless the service names the recipients); the others, and any
+# entry hidden from the client, are only logged.
+NOTIFIED_EVENTS = frozenset(
+    {
+        EventType.CLIENT_CREATED,
+        EventType.STATUS_CHANGED,
+        EventType.MANAGER_CHANGED,
+        EventType.CLIENT_UPDATED,
+        EventType.USER_ADDED,
+        EventType.USER_LEVEL_CHANGED,
+        EventType.USER_REMOVED,
+        EventType.OWNERSHIP_TRANSFERRED,
+    }
+)
+
+
+def client_event_record(
+    *,
+    client: Client,
+    actor: User | None,
+    event_type: EventType,
+    data: dict,
+    visible_to_client: bool,
+    created_at: dt.datetime | None = None,
+    recipients: Sequence[User] | None = None,
+) -> ClientEvent:
+    """Record a change of the client, the one way every service does: its
+    event-log entry, worded from ``data`` (clients/events.py, which words it
+    again in each reader's language), and for an event of NOTIFIED_EVENTS the
+    client may see, its notification (to ``recipients``, by default the
+    owner; the message can read the entry's facts). ``actor`` None is the
+    System.
+
+    Call it inside the transaction that makes the change, so that the change,
+    its entry and its queued notification commit or roll back together."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Record a client's change inside the transaction that makes it.")
+    subject, description = event_wording(event_type, data)
+    event = ClientEvent.objects.create(
+        client=client,
+        event_type=event_type,
+        subject=subject,
+        description=description,
+        data=data,
+        actor=actor,
+        visible_to_client=visible_to_client,
+        created_at=created_at or timezone.now(),
+    )
+    if event_type in NOTIFIED_EVENTS and visible_to_client:
+        notify(event=event_type, client=client, actor=actor, recipients=recipients, log_entry=event)
+    return event
+
+
+# --- client_create: the checks, then the writes -------------------------------------
 
 
 class DuplicateSubmission(Exception):
@@ -42,316 +114,430 @@ class DuplicateSubmission(Exception):
         self.client = client
 
 
-@dataclass(frozen=True, kw_only=True)
-class NewOwner:
-    """The user to create as the client's owner."""
+def client_create(
+    *,
+    actor: Manager,
+    reseller: Reseller,
+    client_info: ClientInfo,
+    contacts: Contacts,
+    contract_person: ContractPerson,
+    owner: Owner,
+    agreements: Agreements | None = None,
+    attributes: AttributeValues | None = None,
+    creation_token: uuid.UUID | None = None,
+) -> Client:
+    """Create a client of ``reseller``, the only way a client is born.
 
-    first_name: str
-    last_name: str
-    email: str
-    middle_name: str = ""
+    ``reseller`` is the actor's own or one they reach
+    (``selectors.reseller_in_reach``). Every rule is checked here, whatever
+    the caller checked (``_checked_sections`` and the checks it calls): the
+    type, rule, manager and owner are the reseller's, the manager Active, the
+    owner none of the panel's own people, the company name and region
+    allowed by the installation, the contacts Latin when the reseller asks,
+    the phone real, every text within its column,
+    the attributes as their definitions say, and there is exactly one owner:
+    an existing user or a new one whose email no user has. All failures are
+    raised together as one ``ValidationError`` keyed ``<section>.<field>``
+    (see clients.inputs).
+
+    Then one transaction writes the client (status Active), the new owner
+    (without a usable password: the notification's link sets it; an owner
+    who has a password gets the email without a link), the Owner access,
+    the attribute values and, through ``client_event_record``, the event log
+    and the queued "client created" notification.
+
+    ``creation_token`` is the page's one-time token: a second submit of the
+    page raises ``DuplicateSubmission`` carrying the client the first made,
+    and writes nothing, also when the two race (``_one_client_per_token``).
+    """
+    sections = _Sections(
+        client_info=client_info,
+        contacts=contacts,
+        contract_person=contract_person,
+        owner=owner,
+        agreements=agreements or Agreements(),
+        attributes=attributes if attributes is not None else {},
+    )
+    with _one_client_per_token(creation_token, reseller=reseller):
+        checked = _checked_sections(actor=actor, reseller=reseller, sections=sections)
+        client = _new_client(checked, actor=actor, reseller=reseller, token=creation_token)
+        return _client_write(client, checked=checked, actor=actor)
+
+
+def client_create_check(
+    *,
+    actor: Manager,
+    reseller: Reseller,
+    client_info: ClientInfo | None = None,
+    contacts: Contacts | None = None,
+    contract_person: ContractPerson | None = None,
+    owner: Owner | None = None,
+    agreements: Agreements | None = None,
+    attributes: AttributeValues | None = None,
+    creation_token: uuid.UUID | None = None,
+) -> ValidationError | None:
+    """The errors ``client_create`` would raise for these sections, or None,
+    and nothing written: a page shows them beside its own forms' errors in
+    the same round. A section given as None is one the caller could not read:
+    its checks are skipped (the attributes' too without the client
+    information, which names the type). A token that already made a client
+    raises ``DuplicateSubmission`` as ``client_create`` does."""
+    sections = _Sections(
+        client_info=client_info,
+        contacts=contacts,
+        contract_person=contract_person,
+        owner=owner,
+        agreements=agreements,
+        attributes=attributes,
+    )
+    try:
+        with _one_client_per_token(creation_token, reseller=reseller):
+            _checked_sections(actor=actor, reseller=reseller, sections=sections, partial=True)
+    except ValidationError as error:
+        return error
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Sections:
+    """The inputs of client_create, section by section (None: not given)."""
+
+    client_info: ClientInfo | None
+    contacts: Contacts | None
+    contract_person: ContractPerson | None
+    owner: Owner | None
+    agreements: Agreements | None
+    attributes: AttributeValues | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Checked:
+    """The sections once every check passed, as they will be stored."""
+
+    client_info: ClientInfo
+    contacts: Contacts
+    contract_person: ContractPerson
+    owner: User | NewOwner
+    attribute_values: list[ClientAttributeValue]
+    terms_accepted: bool
+
+
+class _Errors:
+    """The failures of one client_create, collected by ``<section>.<field>``."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list[ValidationError]] = {}
+
+    def add(self, key: str, error: ValidationError | str) -> None:
+        if not isinstance(error, ValidationError):
+            error = ValidationError(error)
+        self.by_key.setdefault(key, []).append(error)
+
+    def checked[T](self, key: str, check: Callable[..., T], *args, **kwargs) -> T | None:
+        """What ``check`` returns, or None when it fails (the failure is kept)."""
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as error:
+            self.add(key, error)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.by_key:
+            raise ValidationError(self.by_key)
+
+
+def _checked_sections(
+    *, actor: Manager, reseller: Reseller, sections: _Sections, partial: bool = False
+) -> _Checked | None:
+    """Every check of client_create, section by section in page order; all
+    failures are raised together. ``partial``: the sections not given are
+    not checked (client_create_check), and nothing is returned."""
+    errors = _Errors()
+    _check_actor_may_create(errors, actor=actor, reseller=reseller)
+    settings = rules_selectors.account_validation_settings()
+    client_info = _check_client_info(
+        errors, sections.client_info, reseller=reseller, settings=settings
+    )
+    contacts = _check_contacts(errors, sections.contacts, reseller=reseller, settings=settings)
+    contract_person = _check_contract_person(errors, sections.contract_person)
+    owner = _check_owner(errors, sections.owner, reseller=reseller, required=not partial)
+    attribute_values = _check_attributes(
+        errors, sections.attributes, client_info=sections.client_info, reseller=reseller
+    )
+    errors.raise_if_any()
+    if partial:
+        return None
+    return _Checked(
+        client_info=client_info,
+        contacts=contacts,
+        contract_person=contract_person,
+        owner=owner,
+        attribute_values=attribute_values,
+        terms_accepted=sections.agreements.accepted,
+    )
+
+
+def _check_actor_may_create(errors: _Errors, *, actor: Manager, reseller: Reseller) -> None:
+    if actor.status != ManagerStatus.ACTIVE:
+        errors.add(NON_FIELD_ERRORS, _("Only an active manager can create clients."))
+    elif not selectors.reseller_in_reach(manager=actor, reseller=reseller):
+        errors.add(NON_FIELD_ERRORS, _("You cannot create clients for this reseller."))
+
+
+def _check_client_info(
+    errors: _Errors,
+    info: ClientInfo | None,
+    *,
+    reseller: Reseller,
+    settings: AccountValidationSettings,
+) -> ClientInfo | None:
+    """The type, rule and manager are the reseller's, the manager Active;
+    the company name and postpay permission as their checks say."""
+    if info is None:
+        return None
+    if info.client_type.reseller_id != reseller.pk:
+        errors.add("client_info.client_type", _("Select a client type of your reseller."))
+    if info.service_rule.reseller_id != reseller.pk:
+        errors.add("client_info.service_rule", _("Select a service rule of your reseller."))
+    problem = _manager_problem(info.manager, reseller_id=reseller.pk)
+    if problem is not None:
+        errors.add("client_info.manager", problem)
+    return replace(
+        info,
+        company_name=_check_company_name(errors, info, settings=settings),
+        postpay_permission=_check_postpay_permission(errors, info, reseller=reseller),
+    )
+
+
+def _check_company_name(
+    errors: _Errors, info: ClientInfo, *, settings: AccountValidationSettings
+) -> str:
+    """Given exactly when the type has a primary name, and free of what the
+    installation forbids in company names."""
+    key = "client_info.company_name"
+    if not info.client_type.has_company_name:
+        if info.company_name.strip():
+            errors.add(key, _("This client type has no company name."))
+        return ""
+    name = errors.checked(
+        key,
+        validation.clean_text,
+        info.company_name,
+        max_length=column_length(Client, "company_name"),
+        required=True,
+    )
+    for problem in validation.company_name_problems(name, settings=settings) if name else []:
+        errors.add(key, problem)
+    return name or ""
+
+
+def _check_postpay_permission(errors: _Errors, info: ClientInfo, *, reseller: Reseller) -> str:
+    """Chosen by hand while the reseller decides postpay manually; otherwise
+    not chosen, and "Verification not performed" until the platform checks."""
+    key, permission = "client_info.postpay_permission", info.postpay_permission
+    if reseller.postpay_is_manual:
+        if permission not in PostpayPermission.values:
+            errors.add(key, _("Select the postpay permission."))
+        return permission or ""
+    if permission is not None:
+        errors.add(key, _("Postpay is allowed automatically for this reseller."))
+    return PostpayPermission.NOT_VERIFIED
 
 
 # Contact fields that must be Latin when the reseller asks for it.
 LATIN_CONTACT_FIELDS = ("region", "city", "postal_code", "address_line1", "address_line2", "email")
-REQUIRED = _("This field is required.")
+_CONTACT_TEXTS = {  # field: required
+    "region": False,
+    "city": True,
+    "postal_code": False,
+    "address_line1": True,
+    "address_line2": False,
+}
 
 
-def new_owner_email_problem(*, actor: Manager, email: str) -> ValidationError | None:
-    """The error for a new owner's email that already belongs to a user, in any
-    letter case. It offers that user instead (``params["user_id"]``) when the
-    actor may select them, and names nobody otherwise."""
-    existing = User.objects.filter(email__iexact=email.strip()).first()
-    if existing is None:
-        return None
-    if user_list_reachable(reseller=actor.reseller).filter(pk=existing.pk).exists():
-        return ValidationError(
-            _("%(user)s already has this email: select this user as the owner instead."),
-            code="email_taken",
-            params={"user": str(existing), "user_id": existing.pk},
-        )
-    return ValidationError(
-        _(
-            "A user with this email already exists but is not one of your clients' users; "
-            "use another email or ask an administrator."
-        ),
-        code="email_taken",
-        params={"user_id": None},
-    )
-
-
-def client_create(
+def _check_contacts(
+    errors: _Errors,
+    contacts: Contacts | None,
     *,
-    actor: Manager,
-    client_type: ClientType,
-    service_rule: ServiceRule,
-    country: str,
-    city: str,
-    address_line1: str,
-    phone: str,
-    email: str,
-    contract_first_name: str,
-    contract_last_name: str,
-    contract_email: str,
-    company_name: str = "",
-    manager: Manager | None = None,
-    postpay_permission: str | None = None,
-    region: str = "",
-    postal_code: str = "",
-    address_line2: str = "",
-    contract_middle_name: str = "",
-    owner: User | None = None,
-    new_owner: NewOwner | None = None,
-    terms_accepted: bool = False,
-    attributes: Mapping[str, object] | None = None,
-    creation_token: uuid.UUID | None = None,
-) -> Client:
-    """Create a client of the actor's reseller, the only way a client is born.
-
-    Everything is validated here again, whatever the page checked: the type,
-    rule, manager and owner must be the actor's reseller's, the manager Active,
-    the company name and region allowed by the installation, the contacts Latin
-    when the reseller asks, the attributes as their definitions say, and there
-    is exactly one owner: ``owner`` (an existing user) or ``new_owner``.
-    Failures raise ``ValidationError`` with a dict keyed by argument name
-    (``new_owner.<field>`` and ``attributes.<key>`` for those parts).
-
-    Then one transaction writes the client (status Active), the new owner
-    (without a usable password: the notification's link sets it), the Owner
-    access, the attribute values, the event log and the queued "client
-    created" notification.
-
-    ``creation_token`` is the page's one-time token: when a client was already
-    made with it, ``DuplicateSubmission`` carries that client and nothing new
-    is written, also when two submits race each other.
-    """
-    reseller = actor.reseller
-    if creation_token is not None:
-        _raise_if_already_created(creation_token, reseller_id=reseller.pk)
-
-    errors: dict[str, list[ValidationError]] = {}
-
-    def fail(field: str, error: ValidationError | str) -> None:
-        if not isinstance(error, ValidationError):
-            error = ValidationError(error)
-        errors.setdefault(field, []).append(error)
-
-    if actor.status != ManagerStatus.ACTIVE:
-        fail(NON_FIELD_ERRORS, _("Only an active manager can create clients."))
-    if client_type.reseller_id != reseller.pk:
-        fail("client_type", _("Select a client type of your reseller."))
-    if service_rule.reseller_id != reseller.pk:
-        fail("service_rule", _("Select a service rule of your reseller."))
-    if manager is not None:
-        if manager.reseller_id != reseller.pk:
-            fail("manager", _("Select a manager of your reseller."))
-        elif manager.status != ManagerStatus.ACTIVE:
-            fail("manager", _("Select an active manager."))
-
-    settings = rules_selectors.account_validation_settings()
-    company_name = company_name.strip()
-    if client_type.has_company_name:
-        if not company_name:
-            fail("company_name", REQUIRED)
-        for problem in validation.company_name_problems(company_name, settings=settings):
-            fail("company_name", problem)
-    elif company_name:
-        fail("company_name", _("This client type has no company name."))
-
-    if reseller.postpay_is_manual:
-        if postpay_permission not in PostpayPermission.values:
-            fail("postpay_permission", _("Select the postpay permission."))
-    elif postpay_permission is not None:
-        fail("postpay_permission", _("Postpay is allowed automatically for this reseller."))
-    else:
-        # Automatic mode: the platform checks the client later; until then the
-        # permission says so.
-        postpay_permission = PostpayPermission.NOT_VERIFIED
-
-    contacts = {
-        "region": region.strip(),
-        "city": city.strip(),
-        "postal_code": postal_code.strip(),
-        "address_line1": address_line1.strip(),
-        "address_line2": address_line2.strip(),
-        "email": email.strip(),
+    reseller: Reseller,
+    settings: AccountValidationSettings,
+) -> Contacts | None:
+    """A country the reseller serves; each text present where required and
+    within its column; a region the installation does not forbid; Latin
+    text when the reseller asks; a phone that exists, kept in E.164."""
+    if contacts is None:
+        return None
+    texts = {
+        name: errors.checked(
+            f"contacts.{name}",
+            validation.clean_text,
+            getattr(contacts, name),
+            max_length=column_length(Client, name),
+            required=required,
+        )
+        for name, required in _CONTACT_TEXTS.items()
     }
-    if country not in {code for code, _name in reseller.country_choices()}:
-        fail("country", _("Select one of the countries your reseller serves."))
-    for field in ("city", "address_line1", "email"):
-        if not contacts[field]:
-            fail(field, REQUIRED)
-    if contacts["region"]:
-        _collect(fail, "region", validation.validate_region, contacts["region"], settings=settings)
+    texts["email"] = errors.checked(
+        "contacts.email",
+        validation.clean_email,
+        contacts.email,
+        max_length=column_length(Client, "email"),
+        required=True,
+    )
+    if contacts.country not in {code for code, _name in reseller.country_choices()}:
+        errors.add("contacts.country", _("Select one of the countries your reseller serves."))
+    if texts["region"]:
+        errors.checked(
+            "contacts.region", validation.validate_region, texts["region"], settings=settings
+        )
     if reseller.latin_contacts:
-        for field in LATIN_CONTACT_FIELDS:
-            _collect(fail, field, validation.validate_latin, contacts[field])
-    try:
-        phone = phone_to_e164(phone.strip(), region=country)
-    except ValidationError as error:
-        fail("phone", error)
-
-    contract = {
-        "contract_first_name": contract_first_name.strip(),
-        "contract_middle_name": contract_middle_name.strip(),
-        "contract_last_name": contract_last_name.strip(),
-        "contract_email": contract_email.strip(),
-    }
-    for field in ("contract_first_name", "contract_last_name", "contract_email"):
-        if not contract[field]:
-            fail(field, REQUIRED)
-
-    if owner is not None and new_owner is not None:
-        fail("owner", _("Select an existing user or create a new one, not both."))
-    elif owner is None and new_owner is None:
-        fail("owner", _("Select the owner or create a new user."))
-    elif owner is not None:
-        if not user_list_reachable(reseller=reseller).filter(pk=owner.pk).exists():
-            fail("owner", _("Select a user of your reseller's clients."))
-    else:
-        new_owner = NewOwner(
-            first_name=new_owner.first_name.strip(),
-            middle_name=new_owner.middle_name.strip(),
-            last_name=new_owner.last_name.strip(),
-            email=User.objects.normalize_email(new_owner.email.strip()),
-        )
-        for field in ("first_name", "last_name", "email"):
-            if not getattr(new_owner, field):
-                fail(f"new_owner.{field}", REQUIRED)
-        if new_owner.email:
-            try:
-                validate_email(new_owner.email)
-            except ValidationError as error:
-                fail("new_owner.email", error)
-            else:
-                problem = new_owner_email_problem(actor=actor, email=new_owner.email)
-                if problem is not None:
-                    fail("new_owner.email", problem)
-
-    attribute_values: list[ClientAttributeValue] = []
-    if client_type.reseller_id == reseller.pk:
-        attribute_values = _clean_attributes(client_type, attributes or {}, fail)
-
-    now = timezone.now()
-    terms_status = TermsStatus.NOT_REQUESTED
-    if reseller.terms_required:
-        terms_status = TermsStatus.ACCEPTED if terms_accepted else TermsStatus.PENDING
-    decided = postpay_permission in (PostpayPermission.APPROVED, PostpayPermission.DECLINED)
-    client = Client(
-        reseller=reseller,
-        client_type=client_type,
-        company_name=company_name if client_type.has_company_name else "",
-        name=_display_name(client_type, company_name, contract),
-        manager=manager,
-        service_rule=service_rule,
-        postpay_permission=postpay_permission or PostpayPermission.NOT_VERIFIED,
-        postpay_decided_at=now if decided and reseller.postpay_is_manual else None,
-        postpay_decided_by=actor.user if decided and reseller.postpay_is_manual else None,
-        status=ClientStatus.ACTIVE,
-        country=country,
-        phone=phone,
-        terms_status=terms_status,
-        terms_accepted_at=now if terms_status == TermsStatus.ACCEPTED else None,
-        terms_accepted_by=actor if terms_status == TermsStatus.ACCEPTED else None,
-        created_at=now,
-        created_by=actor.user,
-        creation_token=creation_token,
-        **contacts,
-        **contract,
+        for name in LATIN_CONTACT_FIELDS:
+            if texts[name]:
+                errors.checked(f"contacts.{name}", validation.validate_latin, texts[name])
+    phone = errors.checked(
+        "contacts.phone", phone_to_e164, contacts.phone.strip(), region=contacts.country
     )
-    # The model's own field checks (lengths, email format, E.164) catch what the
-    # rules above do not; fields already failing are not reported twice.
-    try:
-        client.full_clean(exclude=[*errors, "name"], validate_unique=False)
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                fail(field, message)
-    if errors:
-        if creation_token is not None:
-            # A submit racing another of the same page fails here when the other
-            # one committed after the look-up above (its new owner's email is
-            # taken by then): the page has made its client, so lead to it.
-            _raise_if_already_created(creation_token, reseller_id=reseller.pk)
-        raise ValidationError(errors)
-
-    try:
-        with transaction.atomic():
-            # The client row goes first: a second submit racing this one stops at
-            # its unique creation token before writing anything else.
-            client.save(force_insert=True)
-            if owner is None:
-                owner = User.objects.create_user(
-                    email=new_owner.email,
-                    password=None,
-                    first_name=new_owner.first_name,
-                    middle_name=new_owner.middle_name,
-                    last_name=new_owner.last_name,
-                )
-            ClientAccess.objects.create(
-                client=client, user=owner, level=AccessLevel.OWNER, created_at=now
-            )
-            for value in attribute_values:
-                value.client = client
-            ClientAttributeValue.objects.bulk_create(attribute_values)
-            _log_creation(client, actor=actor, now=now)
-            notify(event=EventType.CLIENT_CREATED, client=client, actor=actor.user)
-    except IntegrityError:
-        client.pk = None
-        if creation_token is not None:
-            _raise_if_already_created(creation_token, reseller_id=reseller.pk)
-        if new_owner is not None and owner is None:
-            problem = new_owner_email_problem(actor=actor, email=new_owner.email)
-            if problem is not None:
-                raise ValidationError({"new_owner.email": [problem]}) from None
-        raise
-    return client
-
-
-def _raise_if_already_created(token: uuid.UUID, *, reseller_id: int) -> None:
-    existing = Client.objects.filter(creation_token=token).first()
-    if existing is None:
-        return
-    if existing.reseller_id != reseller_id:
-        raise ValidationError({NON_FIELD_ERRORS: [_("This page has expired; open it again.")]})
-    raise DuplicateSubmission(existing)
-
-
-def _collect(fail, field: str, check, value: str, **kwargs) -> None:
-    try:
-        check(value, **kwargs)
-    except ValidationError as error:
-        fail(field, error)
-
-
-def _display_name(client_type: ClientType, company_name: str, contract: dict[str, str]) -> str:
-    name = client_type.build_display_name(
-        primary_name=company_name,
-        first_name=contract["contract_first_name"],
-        middle_name=contract["contract_middle_name"],
-        last_name=contract["contract_last_name"],
+    return Contacts(
+        country=contacts.country,
+        phone=phone or "",
+        **{name: value or "" for name, value in texts.items()},
     )
-    if not name:
-        # A pattern of only %primary_name on a type without one: fall back to
-        # the contract person rather than a nameless client.
-        name = " ".join(
-            part
-            for part in (contract["contract_last_name"], contract["contract_first_name"])
-            if part
+
+
+def _check_contract_person(errors: _Errors, person: ContractPerson | None) -> ContractPerson | None:
+    """First and last name and email given, each within its column."""
+    if person is None:
+        return None
+
+    def text(name: str, *, required: bool) -> str:
+        clean = validation.clean_email if name == "email" else validation.clean_text
+        value = errors.checked(
+            f"contract_person.{name}",
+            clean,
+            getattr(person, name),
+            max_length=column_length(Client, f"contract_{name}"),
+            required=required,
         )
-    return name[: Client._meta.get_field("name").max_length]
+        return value or ""
+
+    return ContractPerson(
+        first_name=text("first_name", required=True),
+        middle_name=text("middle_name", required=False),
+        last_name=text("last_name", required=True),
+        email=text("email", required=True),
+    )
 
 
-def _clean_attributes(
-    client_type: ClientType, values: Mapping[str, object], fail
+# User IDs are bigints: anything else names nobody.
+_MAX_ID = 2**63 - 1
+
+
+def _check_owner(
+    errors: _Errors, owner: Owner | None, *, reseller: Reseller, required: bool
+) -> User | NewOwner | None:
+    """Exactly one owner: an existing user the reseller reaches who is none of
+    the panel's own people (staff, superusers, managers; see
+    ``users.selectors.user_may_own_clients``), or a new user."""
+    if owner is None:
+        if required:
+            errors.add("owner", _("Select the owner or create a new user."))
+        return None
+    if isinstance(owner, NewOwner):
+        return _check_new_owner(errors, owner, reseller=reseller)
+    user = None
+    if isinstance(owner, ExistingOwner) and 0 < owner.user_id <= _MAX_ID:
+        user = selectors.user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
+    if user is None:
+        errors.add("owner.user", _("Select a user of your reseller's clients."))
+    elif not user_may_own_clients(user=user):
+        errors.add(
+            "owner.user",
+            _(
+                "Staff, administrators and panel managers cannot own a client: "
+                "select another user or create a new one."
+            ),
+        )
+    return user
+
+
+def _manager_problem(manager: Manager | None, *, reseller_id: int) -> str | None:
+    """Why this manager cannot look after a client of the reseller, or None:
+    only an active manager of the client's own reseller (or nobody) can."""
+    if manager is None:
+        return None
+    if manager.reseller_id != reseller_id:
+        return _("Select a manager of your reseller.")
+    if manager.status != ManagerStatus.ACTIVE:
+        return _("Select an active manager.")
+    return None
+
+
+def _check_new_user[T: NewUser](errors: _Errors, person: T, *, prefix: str) -> T:
+    """A user to create (a new owner, an invited user): names and email
+    within their columns, first and last name and email given, and an email
+    whose part before "@" is ASCII (no look-alike logins). Errors are keyed
+    ``<prefix><field>``; an email that fails comes back empty."""
+
+    def text(name: str, *, required: bool) -> str:
+        value = errors.checked(
+            f"{prefix}{name}",
+            validation.clean_text,
+            getattr(person, name),
+            max_length=column_length(User, name),
+            required=required,
+        )
+        return value or ""
+
+    email = errors.checked(
+        f"{prefix}email",
+        validation.clean_email,
+        person.email,
+        max_length=column_length(User, "email"),
+        required=True,
+    )
+    if email:
+        try:
+            validate_email_local_part_ascii(email)
+        except ValidationError as error:
+            errors.add(f"{prefix}email", error)
+            email = None
+    return type(person)(
+        first_name=text("first_name", required=True),
+        middle_name=text("middle_name", required=False),
+        last_name=text("last_name", required=True),
+        email=User.objects.normalize_email(email) if email else "",
+    )
+
+
+def _check_new_owner(errors: _Errors, owner: NewOwner, *, reseller: Reseller) -> NewOwner:
+    """A new user (``_check_new_user``) whose email no user has in any letter
+    case (the error offers the user who has it, when the reseller could make
+    them the owner)."""
+    owner = _check_new_user(errors, owner, prefix="owner.new_")
+    if owner.email:
+        problem = selectors.new_owner_email_problem(reseller=reseller, email=owner.email)
+        if problem is not None:
+            errors.add("owner.new_email", problem)
+    return owner
+
+
+def _check_attributes(
+    errors: _Errors,
+    values: AttributeValues | None,
+    *,
+    client_info: ClientInfo | None,
+    reseller: Reseller,
 ) -> list[ClientAttributeValue]:
-    """Check the values against the type's attributes shown on the page; a key
-    missing from ``values`` takes the attribute's default."""
-    attributes = rules_selectors.attribute_list_for_create(client_type=client_type)
+    """The values of the type's attributes shown on the page, each checked as
+    its definition says (``validation.clean_attribute_value``); a key left
+    out takes the attribute's default, a key of no such attribute is refused."""
+    if values is None or client_info is None or client_info.client_type.reseller_id != reseller.pk:
+        return []
+    attributes = rules_selectors.attribute_list_for_create(client_type=client_info.client_type)
     known = {attribute.key for attribute in attributes}
     for key in values:
         if key not in known:
-            fail(
+            errors.add(
                 "attributes",
                 ValidationError(
                     _("%(key)s is not an attribute of this client type."),
@@ -362,91 +548,166 @@ def _clean_attributes(
     rows = []
     for attribute in attributes:
         raw = values.get(attribute.key, validation.attribute_default(attribute))
-        try:
-            text = validation.clean_attribute_value(attribute, raw)
-        except ValidationError as error:
-            fail(f"attributes.{attribute.key}", error)
-            continue
+        text = errors.checked(
+            f"attributes.{attribute.key}", validation.clean_attribute_value, attribute, raw
+        )
         if text:
             rows.append(ClientAttributeValue(attribute=attribute, value=text))
     return rows
 
 
-def _event(*, event_type: str, data: dict, **fields) -> ClientEvent:
-    """An event-log entry worded from its data (clients/events.py), which the
-    client page words again in its reader's language."""
-    subject, description = event_wording(event_type, data)
-    return ClientEvent(
-        event_type=event_type, subject=subject, description=description, data=data, **fields
+POSTPAY_DECISIONS = frozenset({PostpayPermission.APPROVED, PostpayPermission.DECLINED})
+
+
+def _new_client(
+    checked: _Checked, *, actor: Manager, reseller: Reseller, token: uuid.UUID | None
+) -> Client:
+    """The client row to insert, from the checked sections."""
+    info, contacts, person = checked.client_info, checked.contacts, checked.contract_person
+    now = timezone.now()
+    terms_status = TermsStatus.NOT_REQUESTED
+    if reseller.terms_required:
+        terms_status = TermsStatus.ACCEPTED if checked.terms_accepted else TermsStatus.PENDING
+    # A permission chosen by hand as approved or declined is a decision: final.
+    decided = reseller.postpay_is_manual and info.postpay_permission in POSTPAY_DECISIONS
+    return Client(
+        reseller=reseller,
+        client_type=info.client_type,
+        company_name=info.company_name,
+        name=_display_name(info.client_type, info.company_name, person),
+        manager=info.manager,
+        service_rule=info.service_rule,
+        postpay_permission=info.postpay_permission,
+        postpay_decided_at=now if decided else None,
+        postpay_decided_by=actor.user if decided else None,
+        status=ClientStatus.ACTIVE,
+        # The contacts' fields are the client's columns; the contract person's
+        # are its contract_* columns.
+        **asdict(contacts),
+        **{f"contract_{name}": value for name, value in asdict(person).items()},
+        terms_status=terms_status,
+        terms_accepted_at=now if terms_status == TermsStatus.ACCEPTED else None,
+        terms_accepted_by=actor if terms_status == TermsStatus.ACCEPTED else None,
+        created_at=now,
+        created_by=actor.user,
+        creation_token=token,
     )
 
 
-def _log_creation(client: Client, *, actor: Manager, now) -> None:
-    events = [
-        _event(
-            event_type=EventType.CLIENT_CREATED,
-            data={"manager_id": actor.pk, "manager": str(actor)},
-            client=client,
-            created_at=now,
-            actor=actor.user,
-            visible_to_client=True,
-        )
-    ]
-    if client.terms_status == TermsStatus.ACCEPTED:
-        events.append(
-            _event(
-                event_type=EventType.TERMS_ACCEPTED,
-                data={
-                    "manager_id": actor.pk,
-                    "manager": str(actor),
-                    "terms_url": client.reseller.terms_url,
-                },
-                client=client,
-                created_at=now,
-                actor=actor.user,
-                visible_to_client=False,
+def _display_name(client_type: ClientType, company_name: str, person: ContractPerson) -> str:
+    name = client_type.build_display_name(
+        primary_name=company_name,
+        first_name=person.first_name,
+        middle_name=person.middle_name,
+        last_name=person.last_name,
+    )
+    if not name:
+        # A pattern of only %primary_name on a type without one: fall back to
+        # the contract person rather than a nameless client.
+        name = " ".join(part for part in (person.last_name, person.first_name) if part)
+    return name[: column_length(Client, "name")]
+
+
+def _client_write(client: Client, *, checked: _Checked, actor: Manager) -> Client:
+    """One transaction: the client row first (a second submit racing this one
+    stops at its unique creation token before writing anything else), the
+    new owner, the Owner access, the attribute values, the event log and the
+    notification. A new owner's email taken meanwhile by another page is
+    reported as the check would have."""
+    try:
+        with transaction.atomic():
+            client.save(force_insert=True)
+            owner = checked.owner
+            if isinstance(owner, NewOwner):
+                owner = _owner_user_create(owner)
+            ClientAccess.objects.create(
+                client=client, user=owner, level=AccessLevel.OWNER, created_at=client.created_at
             )
+            for value in checked.attribute_values:
+                value.client = client
+            ClientAttributeValue.objects.bulk_create(checked.attribute_values)
+            _record_creation(client, actor=actor)
+    except IntegrityError:
+        client.pk = None
+        if isinstance(checked.owner, NewOwner):
+            problem = selectors.new_owner_email_problem(
+                reseller=client.reseller, email=checked.owner.email
+            )
+            if problem is not None:
+                raise ValidationError({"owner.new_email": [problem]}) from None
+        raise
+    return client
+
+
+def _owner_user_create(owner: NewOwner) -> User:
+    # No usable password: the "client created" email's link lets the owner set one.
+    return User.objects.create_user(
+        email=owner.email,
+        password=None,
+        first_name=owner.first_name,
+        middle_name=owner.middle_name,
+        last_name=owner.last_name,
+    )
+
+
+def _record_creation(client: Client, *, actor: Manager) -> None:
+    """ "Client created", visible to the client and notified; and the terms the
+    manager accepted on the client's behalf, hidden from the client."""
+    manager = {"manager_id": actor.pk, "manager": str(actor)}
+    client_event_record(
+        client=client,
+        actor=actor.user,
+        event_type=EventType.CLIENT_CREATED,
+        data=manager,
+        visible_to_client=True,
+        created_at=client.created_at,
+    )
+    if client.terms_status == TermsStatus.ACCEPTED:
+        client_event_record(
+            client=client,
+            actor=actor.user,
+            event_type=EventType.TERMS_ACCEPTED,
+            data={**manager, "terms_url": client.reseller.terms_url},
+            visible_to_client=False,
+            created_at=client.created_at,
         )
-    ClientEvent.objects.bulk_create(events)
+
+
+@contextmanager
+def _one_client_per_token(token: uuid.UUID | None, *, reseller: Reseller) -> Iterator[None]:
+    """The double-submit rule, all of it: a page's one-time token makes one
+    client. A token that already made one raises DuplicateSubmission with
+    that client before any check (another reseller's token: the page has
+    expired). So does a failure of the checks or of the insert when a submit
+    racing this one committed the page's client meanwhile: its new owner's
+    email is taken by then, or the unique token stops the insert."""
+    if token is None:
+        yield
+        return
+    _raise_if_created(token, reseller=reseller)
+    try:
+        yield
+    except (ValidationError, IntegrityError):
+        _raise_if_created(token, reseller=reseller)
+        raise
+
+
+def _raise_if_created(token: uuid.UUID, *, reseller: Reseller) -> None:
+    existing = selectors.client_created_with_token(token=token)
+    if existing is None:
+        return
+    if existing.reseller_id != reseller.pk:
+        raise ValidationError({NON_FIELD_ERRORS: [_("This page has expired; open it again.")]})
+    raise DuplicateSubmission(existing)
 
 
 # --- Status changes and postpay decisions ----------------------------------------
 
-# Where a manager may move a client from each status (DESIGN.md, "Statuses").
-# Credit hold is never a manager's target: only the system sets it, through
-# client_set_credit_hold. Deleted is final.
-STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    ClientStatus.ACTIVE: frozenset({ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}),
-    ClientStatus.CREDIT_HOLD: frozenset(
-        {ClientStatus.ACTIVE, ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED}
-    ),
-    ClientStatus.ADMINISTRATIVE_HOLD: frozenset({ClientStatus.ACTIVE, ClientStatus.DELETED}),
-    ClientStatus.DELETED: frozenset(),
-}
-POSTPAY_UNDECIDED = frozenset({PostpayPermission.NOT_VERIFIED, PostpayPermission.APPROVAL_REQUIRED})
-POSTPAY_DECISIONS = frozenset({PostpayPermission.APPROVED, PostpayPermission.DECLINED})
-
-
-def client_status_targets(*, client: Client) -> list[ClientStatus]:
-    """The statuses a manager may move the client to now, in ClientStatus order."""
-    allowed = STATUS_TRANSITIONS.get(client.status, frozenset())
-    return [status for status in ClientStatus if status in allowed]
-
-
-def client_postpay_can_decide(*, client: Client) -> bool:
-    """Whether a manager may still approve or decline the client's postpay:
-    only while the reseller decides by hand, and only once."""
-    return (
-        client.reseller.postpay_is_manual
-        and client.postpay_decided_at is None
-        and client.postpay_permission in POSTPAY_UNDECIDED
-    )
-
 
 def _check_actor(*, actor: Manager, client: Client) -> None:
     # Views reach clients through the scoped selectors; this guards other callers.
-    in_scope = actor.reseller.is_root or actor.reseller_id == client.reseller_id
-    if actor.status != ManagerStatus.ACTIVE or not in_scope:
+    in_reach = selectors.reseller_in_reach(manager=actor, reseller=client.reseller)
+    if actor.status != ManagerStatus.ACTIVE or not in_reach:
         raise ValidationError(_("You cannot act on this client."), code="not_allowed")
 
 
@@ -462,30 +723,30 @@ def _apply_status(client: Client, *, status: str, actor: User | None) -> None:
     old_status = client.status
     client.status = status
     client.save(update_fields=["status"])
-    _event(
+    client_event_record(
+        client=client,
+        actor=actor,
         event_type=EventType.STATUS_CHANGED,
         data={
             "old_status": old_status,
             "new_status": status,
             "actor": (actor.get_full_name() or actor.email) if actor is not None else None,
         },
-        client=client,
-        actor=actor,
         visible_to_client=True,
-    ).save()
-    notify(event=EventType.STATUS_CHANGED, client=client, actor=actor)
+    )
 
 
 def client_set_status(*, actor: Manager, client: Client, status: str) -> Client:
     """Move the client to another status on a manager's decision, with its
     event-log entry and the ``client.status_changed`` notification, in one
     transaction. The move is checked against the row's current status under a
-    lock; a move STATUS_TRANSITIONS does not allow raises ValidationError.
-    Returns the updated client (the given instance gets the new status too)."""
+    lock; a move ``selectors.client_status_targets`` does not offer raises
+    ValidationError. Returns the updated client (the given instance gets the
+    new status too)."""
     _check_actor(actor=actor, client=client)
     with transaction.atomic():
         locked = _lock_client(client)
-        if status not in STATUS_TRANSITIONS.get(locked.status, frozenset()):
+        if status not in selectors.client_status_targets(client=locked):
             raise ValidationError(
                 _("A client cannot go from the status %(old)s to %(new)s."),
                 code="transition_not_allowed",
@@ -521,8 +782,9 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
 
     Allowed only while the reseller's "Allow client postpay" is Manually and
     the permission is still "Verification not performed" or "Approval
-    required"; anything else raises ValidationError. The event-log entry is
-    hidden from the client: the verification is the reseller's own business."""
+    required" (``selectors.client_postpay_can_decide``); anything else raises
+    ValidationError. The event-log entry is hidden from the client: the
+    verification is the reseller's own business."""
     _check_actor(actor=actor, client=client)
     if decision not in POSTPAY_DECISIONS:
         raise ValidationError(_("Choose to approve or to decline."), code="invalid_decision")
@@ -533,9 +795,7 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
                 _("This reseller's postpay permission is decided automatically."),
                 code="postpay_automatic",
             )
-        if locked.postpay_decided_at is not None or (
-            locked.postpay_permission not in POSTPAY_UNDECIDED
-        ):
+        if not selectors.client_postpay_can_decide(client=locked):
             raise ValidationError(
                 _("The postpay permission has already been decided: %(permission)s."),
                 code="postpay_decided",
@@ -548,19 +808,921 @@ def client_decide_postpay(*, actor: Manager, client: Client, decision: str) -> C
         locked.save(
             update_fields=["postpay_permission", "postpay_decided_at", "postpay_decided_by"]
         )
-        _event(
+        client_event_record(
+            client=locked,
+            actor=actor.user,
             event_type=EventType.POSTPAY_DECIDED,
             data={
                 "old_permission": old_permission,
                 "new_permission": decision,
                 "actor": actor.user.get_full_name() or actor.user.email,
             },
-            client=locked,
-            created_at=locked.postpay_decided_at,
-            actor=actor.user,
             visible_to_client=False,
-        ).save()
+            created_at=locked.postpay_decided_at,
+        )
     client.postpay_permission = locked.postpay_permission
     client.postpay_decided_at = locked.postpay_decided_at
     client.postpay_decided_by = locked.postpay_decided_by
     return locked
+
+
+# --- After creation: manager, users and access levels, the owner's terms ---------
+
+# The levels a manager gives or changes by hand; the Owner changes only by a
+# transfer (client_ownership_transfer), so that there is always exactly one.
+ASSIGNABLE_LEVELS = (AccessLevel.ADMIN, AccessLevel.FINANCE_MANAGER, AccessLevel.USER)
+
+
+def _name(user: User | None) -> str | None:
+    """How the event log names a person: the full name, else the email."""
+    return (user.get_full_name() or user.email) if user is not None else None
+
+
+def _mark_changed(client: Client, *, actor: Manager, now: dt.datetime) -> list[str]:
+    """Count a change of what the Edit client page shows (its stale-data check
+    compares this version); returns the fields to save."""
+    client.version += 1
+    client.updated_at = now
+    client.updated_by = actor.user
+    return ["version", "updated_at", "updated_by"]
+
+
+def _apply_manager(
+    client: Client, *, manager: Manager | None, actor: Manager, now: dt.datetime
+) -> None:
+    old = client.manager
+    client.manager = manager
+    client_event_record(
+        client=client,
+        event_type=EventType.MANAGER_CHANGED,
+        data={
+            "old_manager_id": old.pk if old else None,
+            "old_manager": str(old) if old else None,
+            "new_manager_id": manager.pk if manager else None,
+            "new_manager": str(manager) if manager else None,
+            "actor": _name(actor.user),
+        },
+        actor=actor.user,
+        visible_to_client=True,
+        created_at=now,
+    )
+
+
+def client_set_manager(*, actor: Manager, client: Client, manager: Manager | None) -> Client:
+    """Give the client another responsible manager, an active one of the
+    client's reseller, or none; logged (visible to the client) and announced
+    as ``client.manager_changed``, in one transaction under the client's row
+    lock. Setting the manager the client already has changes and logs
+    nothing (a repeated submit). Returns the client as saved."""
+    _check_actor(actor=actor, client=client)
+    with transaction.atomic():
+        locked = _lock_client(client)
+        _refuse_if_deleted(locked)
+        problem = _manager_problem(manager, reseller_id=locked.reseller_id)
+        if problem is not None:
+            raise ValidationError({"manager": [ValidationError(problem, code="invalid_manager")]})
+        if locked.manager_id != (manager.pk if manager else None):
+            now = timezone.now()
+            locked.manager = (
+                Manager.objects.select_related("user").get(pk=locked.manager_id)
+                if locked.manager_id
+                else None
+            )
+            _apply_manager(locked, manager=manager, actor=actor, now=now)
+            locked.save(update_fields=["manager", *_mark_changed(locked, actor=actor, now=now)])
+    client.manager = locked.manager
+    client.version = locked.version
+    return locked
+
+
+def _client_user_problem(*, client: Client, user: User) -> ValidationError | None:
+    """Why this existing user cannot be given access to the client: the
+    client's reseller must reach them (as an owner at creation), and the
+    panel's own people are nobody's users (``user_may_own_clients``)."""
+    reachable = selectors.user_list_reachable(reseller=client.reseller)
+    if not reachable.filter(pk=user.pk).exists():
+        return ValidationError(_("Select a user of your reseller's clients."), code="unreachable")
+    if not user_may_own_clients(user=user):
+        return ValidationError(
+            _(
+                "Staff, administrators and panel managers cannot be a client's users: "
+                "select another user or invite a new one."
+            ),
+            code="panel_person",
+        )
+    return None
+
+
+def _level_problem(level: str) -> ValidationError | None:
+    if level in ASSIGNABLE_LEVELS:
+        return None
+    if level == AccessLevel.OWNER:
+        return ValidationError(
+            _("The owner changes only by a transfer of ownership."), code="owner_level"
+        )
+    return ValidationError(_("Choose Admin, Finance manager or User."), code="invalid_level")
+
+
+def _grant(
+    *, client: Client, user: User, level: str, actor: Manager, invited: bool
+) -> ClientAccess:
+    now = timezone.now()
+    access = ClientAccess.objects.create(client=client, user=user, level=level, created_at=now)
+    client_event_record(
+        client=client,
+        event_type=EventType.USER_ADDED,
+        data={
+            "user_id": user.pk,
+            "user": _name(user),
+            "level": level,
+            "invited": invited,
+            "actor": _name(actor.user),
+        },
+        actor=actor.user,
+        visible_to_client=True,
+        recipients=[user],
+        created_at=now,
+    )
+    return access
+
+
+def _already_has_access(access: ClientAccess, *, field: str) -> ValidationError:
+    return ValidationError(
+        {
+            field: [
+                ValidationError(
+                    _(
+                        "%(user)s already has access to this client as %(level)s; "
+                        "change the level in the list of users instead."
+                    ),
+                    code="has_access",
+                    params={"user": _name(access.user), "level": access.get_level_display()},
+                )
+            ]
+        }
+    )
+
+
+def client_access_add(
+    *, actor: Manager, client: Client, user: User, level: str
+) -> tuple[ClientAccess, bool]:
+    """Give an existing user access to the client at a level (Admin, Finance
+    manager or User). The user must be one the actor reaches, as for the
+    owner picker, and no staff, administrator or panel manager. Logged
+    (visible to the client) and announced as ``client.user_added`` to the
+    user. Returns the access and whether it was made: a repeated submit
+    finds the same access at the same level and adds nothing; another level
+    is an error that points to changing the level."""
+    _check_actor(actor=actor, client=client)
+    problem = _level_problem(level)
+    if problem is not None:
+        raise ValidationError({"level": [problem]})
+    problem = _client_user_problem(client=client, user=user)
+    if problem is not None:
+        raise ValidationError({"user": [problem]})
+    with transaction.atomic():
+        locked = _lock_client(client)
+        _refuse_if_deleted(locked)
+        existing = ClientAccess.objects.select_related("user").filter(client=locked, user=user)
+        existing = existing.first()
+        if existing is not None:
+            if existing.level == level:
+                return existing, False
+            raise _already_has_access(existing, field="user")
+        return _grant(client=locked, user=user, level=level, actor=actor, invited=False), True
+
+
+def client_user_invite(
+    *, actor: Manager, client: Client, new_user: NewUser, level: str
+) -> tuple[ClientAccess, bool]:
+    """Create a new user and give them access to the client at a level, in
+    one transaction; the ``client.user_added`` email to them carries the
+    password-setup link, as a new owner's does. The name and email are
+    checked as a new owner's are (required, the email valid with an ASCII
+    local part, nobody's yet in any letter case). Returns the access and
+    whether it was made: a repeated submit of the same invitation finds the
+    user it made, with this access, and makes nothing."""
+    _check_actor(actor=actor, client=client)
+    errors = _Errors()
+    problem = _level_problem(level)
+    if problem is not None:
+        errors.add("level", problem)
+    new_user = _check_new_user(errors, new_user, prefix="new_user.")
+    if errors.by_key and new_user.email:
+        # Reported with the other errors in one round; otherwise checked under
+        # the client's lock below, where a repeated submit is recognised.
+        problem = selectors.new_owner_email_problem(
+            reseller=client.reseller, email=new_user.email, as_owner=False
+        )
+        if problem is not None:
+            errors.add("new_user.email", problem)
+    errors.raise_if_any()
+    try:
+        with transaction.atomic():
+            locked = _lock_client(client)
+            _refuse_if_deleted(locked)
+            existing = User.objects.filter(email__iexact=new_user.email).first()
+            if existing is not None:
+                access = (
+                    ClientAccess.objects.select_related("user")
+                    .filter(client=locked, user=existing)
+                    .first()
+                )
+                if access is not None and access.level == level:
+                    return access, False
+                if access is not None:
+                    raise _already_has_access(access, field="new_user.email")
+                raise ValidationError({"new_user.email": [_email_taken(client, new_user.email)]})
+            user = User.objects.create_user(
+                email=new_user.email,
+                password=None,
+                first_name=new_user.first_name,
+                middle_name=new_user.middle_name,
+                last_name=new_user.last_name,
+            )
+            return _grant(client=locked, user=user, level=level, actor=actor, invited=True), True
+    except IntegrityError:
+        # The same email made a user elsewhere at this moment.
+        existing = User.objects.filter(email__iexact=new_user.email).first()
+        if existing is None:
+            raise
+        raise ValidationError({"new_user.email": [_email_taken(client, new_user.email)]}) from None
+
+
+def _email_taken(client: Client, email: str) -> ValidationError:
+    return selectors.new_owner_email_problem(
+        reseller=client.reseller, email=email, as_owner=False
+    ) or ValidationError(_("A user with this email already exists."), code="email_taken")
+
+
+def _locked_access(client: Client, user: User) -> ClientAccess | None:
+    return (
+        ClientAccess.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(client=client, user=user)
+        .first()
+    )
+
+
+def _no_access(user: User) -> ValidationError:
+    return ValidationError(
+        {
+            "user": [
+                ValidationError(
+                    _("%(user)s has no access to this client."),
+                    code="no_access",
+                    params={"user": _name(user)},
+                )
+            ]
+        }
+    )
+
+
+def client_access_set_level(
+    *, actor: Manager, client: Client, user: User, level: str
+) -> tuple[ClientAccess, bool]:
+    """Change a user's access level among Admin, Finance manager and User,
+    logged (visible to the client) and announced as
+    ``client.user_level_changed`` to the user. The owner's level does not
+    change here: ownership moves only by ``client_ownership_transfer``.
+    Returns the access and whether it changed (a repeated submit does not)."""
+    _check_actor(actor=actor, client=client)
+    problem = _level_problem(level)
+    if problem is not None:
+        raise ValidationError({"level": [problem]})
+    with transaction.atomic():
+        locked = _lock_client(client)
+        _refuse_if_deleted(locked)
+        access = _locked_access(locked, user)
+        if access is None:
+            raise _no_access(user)
+        if access.level == AccessLevel.OWNER:
+            raise ValidationError(
+                {
+                    "level": [
+                        ValidationError(
+                            _(
+                                "The owner's level cannot be changed: transfer the ownership "
+                                "to another user first."
+                            ),
+                            code="owner_level",
+                        )
+                    ]
+                }
+            )
+        if access.level == level:
+            return access, False
+        old_level = access.level
+        access.level = level
+        access.save(update_fields=["level"])
+        client_event_record(
+            client=locked,
+            event_type=EventType.USER_LEVEL_CHANGED,
+            data={
+                "user_id": user.pk,
+                "user": _name(access.user),
+                "old_level": old_level,
+                "new_level": level,
+                "actor": _name(actor.user),
+            },
+            actor=actor.user,
+            visible_to_client=True,
+            recipients=[access.user],
+        )
+    return access, True
+
+
+def client_access_remove(*, actor: Manager, client: Client, user: User) -> bool:
+    """Take a user's access to the client away (the user stays), logged
+    (visible to the client) and announced as ``client.user_removed`` to the
+    user. The owner cannot be removed: transfer the ownership first. Returns
+    whether an access was removed; a repeated submit finds none and does
+    nothing."""
+    _check_actor(actor=actor, client=client)
+    with transaction.atomic():
+        locked = _lock_client(client)
+        _refuse_if_deleted(locked)
+        access = _locked_access(locked, user)
+        if access is None:
+            return False
+        if access.level == AccessLevel.OWNER:
+            raise ValidationError(
+                {
+                    "user": [
+                        ValidationError(
+                            _(
+                                "The owner cannot be removed: transfer the ownership to "
+                                "another user first."
+                            ),
+                            code="owner_removal",
+                        )
+                    ]
+                }
+            )
+        level = access.level
+        access.delete()
+        client_event_record(
+            client=locked,
+            event_type=EventType.USER_REMOVED,
+            data={
+                "user_id": user.pk,
+                "user": _name(user),
+                "level": level,
+                "actor": _name(actor.user),
+            },
+            actor=actor.user,
+            visible_to_client=True,
+            recipients=[user],
+        )
+    return True
+
+
+def client_ownership_transfer(*, actor: Manager, client: Client, user: User) -> bool:
+    """Make another user of the client its owner in one step: the old owner
+    becomes an Admin. Logged (visible to the client) and announced as
+    ``client.ownership_transferred`` to both. The client's row is locked
+    first, so transfers at the same moment happen one after the other on
+    fresh data and the database's one-owner index always holds. The new
+    owner must already be a user of the client, active, and no panel
+    person. Returns whether the owner changed: transferring to the owner
+    changes nothing (a repeated submit)."""
+    _check_actor(actor=actor, client=client)
+    with transaction.atomic():
+        locked = _lock_client(client)
+        _refuse_if_deleted(locked)
+        accesses = list(
+            ClientAccess.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(client=locked)
+        )
+        target = next((access for access in accesses if access.user_id == user.pk), None)
+        if target is None:
+            raise ValidationError(
+                {
+                    "user": [
+                        ValidationError(
+                            _("%(user)s is not a user of this client: add them first."),
+                            code="no_access",
+                            params={"user": _name(user)},
+                        )
+                    ]
+                }
+            )
+        if target.level == AccessLevel.OWNER:
+            return False
+        if not target.user.is_active or not user_may_own_clients(user=target.user):
+            raise ValidationError(
+                {
+                    "user": [
+                        ValidationError(
+                            _("%(user)s cannot own a client."),
+                            code="cannot_own",
+                            params={"user": _name(target.user)},
+                        )
+                    ]
+                }
+            )
+        old = next((access for access in accesses if access.level == AccessLevel.OWNER), None)
+        # The old owner steps down first: the one-owner index is checked per row.
+        if old is not None:
+            old.level = AccessLevel.ADMIN
+            old.save(update_fields=["level"])
+        old_level = target.level
+        target.level = AccessLevel.OWNER
+        target.save(update_fields=["level"])
+        client_event_record(
+            client=locked,
+            event_type=EventType.OWNERSHIP_TRANSFERRED,
+            data={
+                "old_owner_id": old.user_id if old else None,
+                "old_owner": _name(old.user) if old else None,
+                "new_owner_id": target.user_id,
+                "new_owner": _name(target.user),
+                "new_owner_old_level": old_level,
+                "actor": _name(actor.user),
+            },
+            actor=actor.user,
+            visible_to_client=True,
+            recipients=[target.user, *([old.user] if old else [])],
+        )
+    return True
+
+
+def client_terms_accept_by_owner(*, client: Client, user: User, address: str | None) -> bool:
+    """Record that the client's owner accepted the reseller's terms
+    themselves (on the password-setup page or through the one-use link of an
+    email): the owner, the time and the address, with an event-log entry the
+    client sees (the operator's acceptance stays hidden from the client).
+    Only the client's current owner accepts, and only terms that wait for
+    them. Returns whether it was recorded now: terms accepted already (a
+    second click of the link) record nothing."""
+    with transaction.atomic():
+        locked = _lock_client(client)
+        if locked.terms_status == TermsStatus.ACCEPTED:
+            return False
+        if locked.terms_status != TermsStatus.PENDING:
+            raise ValidationError(_("This client has no terms to accept."), code="no_terms")
+        is_owner = ClientAccess.objects.filter(
+            client=locked, user=user, level=AccessLevel.OWNER
+        ).exists()
+        if not is_owner:
+            raise ValidationError(_("Only the client's owner accepts its terms."), code="not_owner")
+        now = timezone.now()
+        locked.terms_status = TermsStatus.ACCEPTED
+        locked.terms_accepted_at = now
+        locked.terms_accepted_by = None
+        locked.terms_accepted_by_owner = user
+        locked.terms_accepted_from = address or None
+        locked.save(
+            update_fields=[
+                "terms_status",
+                "terms_accepted_at",
+                "terms_accepted_by",
+                "terms_accepted_by_owner",
+                "terms_accepted_from",
+            ]
+        )
+        client_event_record(
+            client=locked,
+            event_type=EventType.TERMS_ACCEPTED,
+            data={
+                "owner_id": user.pk,
+                "owner": _name(user),
+                "terms_url": locked.reseller.terms_url,
+                "address": address or "",
+            },
+            actor=user,
+            visible_to_client=True,
+            created_at=now,
+        )
+    client.terms_status = locked.terms_status
+    client.terms_accepted_at = locked.terms_accepted_at
+    return True
+
+
+def client_owner_welcome(
+    *,
+    user: User,
+    token: str,
+    password: str,
+    accept_terms_of: Sequence[Client] = (),
+    address: str | None = None,
+) -> User:
+    """The password-setup page's submit: set the user's password through
+    the one-use link (``notifications.services.owner_password_set``) and
+    record the owner's acceptance of the terms of ``accept_terms_of``, in one
+    transaction: both happen or neither."""
+    with transaction.atomic():
+        user = owner_password_set(user=user, token=token, password=password)
+        for client in accept_terms_of:
+            try:
+                client_terms_accept_by_owner(client=client, user=user, address=address)
+            except ValidationError:
+                # The ownership moved since the page was shown: nothing of
+                # this user's to accept any more, and the password still counts.
+                continue
+    return user
+
+
+# --- client_update: the Edit client page's service ----------------------------------
+
+
+def _refuse_if_deleted(client: Client) -> None:
+    # Deleted is final: the client's details, manager and users stay as they were.
+    if client.status == ClientStatus.DELETED:
+        raise ValidationError(_("A deleted client cannot be changed."), code="deleted")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _UpdateSections:
+    """The inputs of client_update (None: not given, for the dry run)."""
+
+    client_info: ClientInfo | None
+    contacts: Contacts | None
+    contract_person: ContractPerson | None
+    agreements: Agreements | None
+    attributes: AttributeValues | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _CheckedUpdate:
+    """The sections once every check passed, as they will be stored."""
+
+    client_info: ClientInfo
+    contacts: Contacts
+    contract_person: ContractPerson
+    attributes: list[Attribute]  # the new type's, as the page shows them
+    attribute_values: list[ClientAttributeValue]
+    accept_terms: bool
+
+
+def client_update(
+    *,
+    actor: Manager,
+    client: Client,
+    version: int,
+    client_info: ClientInfo,
+    contacts: Contacts,
+    contract_person: ContractPerson,
+    agreements: Agreements | None = None,
+    attributes: AttributeValues | None = None,
+) -> tuple[Client, list[str]]:
+    """Change a client's details: the sections of the Add client page but the
+    owner, checked by the same rules as ``client_create`` (the same check
+    functions), saved in one transaction under the client's row lock.
+
+    ``version`` is the ``Client.version`` the page was read at: when someone
+    saved the client since, a save that would change anything is refused
+    ("changed by X at T, reload") instead of overwriting their change; a
+    repeated submit of a saved page changes nothing and passes. A key left
+    out of ``attributes`` keeps its stored value. Changing the client type
+    is refused when the new type needs attributes this page cannot fill, or
+    would drop values this page cannot show. The postpay permission is not
+    changed here (``client_decide_postpay`` decides it); ``agreements``
+    accepts terms still waiting, on the client's behalf.
+
+    The event log gets one ``client.updated`` entry listing each change, old
+    → new (attributes by name; passwords and attributes masked in the log
+    shown masked), a ``client.manager_changed`` entry (and its notification)
+    for a new manager, and the manager's acceptance of the terms (hidden from
+    the client). Returns the client and the keys of what changed
+    (``<section>.<field>``), empty when nothing did."""
+    _check_actor(actor=actor, client=client)
+    sections = _UpdateSections(
+        client_info=client_info,
+        contacts=contacts,
+        contract_person=contract_person,
+        agreements=agreements or Agreements(),
+        attributes=attributes if attributes is not None else {},
+    )
+    with transaction.atomic():
+        locked = _lock_client(client)
+        _refuse_if_deleted(locked)
+        errors = _Errors()
+        checked = _checked_update(errors, actor=actor, client=locked, sections=sections)
+        changes = _changes(locked, checked) if checked is not None else []
+        if version != locked.version:
+            if errors.by_key or changes:
+                raise _stale(locked)
+            return locked, []
+        errors.raise_if_any()
+        if changes:
+            _update_write(locked, checked=checked, changes=changes, actor=actor)
+    return locked, [change["field"] for change in changes]
+
+
+def client_update_check(
+    *,
+    actor: Manager,
+    client: Client,
+    client_info: ClientInfo | None = None,
+    contacts: Contacts | None = None,
+    contract_person: ContractPerson | None = None,
+    agreements: Agreements | None = None,
+    attributes: AttributeValues | None = None,
+) -> ValidationError | None:
+    """The errors ``client_update`` would raise for these sections, or None,
+    and nothing written: the page shows them beside its own forms' errors in
+    the same round. A section given as None is not checked."""
+    sections = _UpdateSections(
+        client_info=client_info,
+        contacts=contacts,
+        contract_person=contract_person,
+        agreements=agreements,
+        attributes=attributes,
+    )
+    errors = _Errors()
+    _checked_update(errors, actor=actor, client=client, sections=sections)
+    return ValidationError(errors.by_key) if errors.by_key else None
+
+
+def _checked_update(
+    errors: _Errors, *, actor: Manager, client: Client, sections: _UpdateSections
+) -> _CheckedUpdate | None:
+    """Every check of client_update, section by section in page order; the
+    failures are collected in ``errors``. None when a section is missing or
+    failed."""
+    reseller = client.reseller
+    settings = rules_selectors.account_validation_settings()
+    info = sections.client_info
+    checked_info = None
+    if info is not None:
+        # The postpay permission is not the page's to change: the stored one
+        # passes the check as it is.
+        info = replace(
+            info,
+            postpay_permission=client.postpay_permission if reseller.postpay_is_manual else None,
+        )
+        # Keeping a manager who has stopped being active is no new choice.
+        keep_manager = info.manager is not None and info.manager.pk == client.manager_id
+        checked_info = _check_client_info(
+            errors,
+            replace(info, manager=None) if keep_manager else info,
+            reseller=reseller,
+            settings=settings,
+        )
+        if checked_info is not None:
+            checked_info = replace(checked_info, manager=info.manager)
+            _check_type_change(errors, client=client, client_type=info.client_type)
+    contacts = _check_contacts(errors, sections.contacts, reseller=reseller, settings=settings)
+    person = _check_contract_person(errors, sections.contract_person)
+    attributes, values = [], None
+    if sections.attributes is not None and info is not None:
+        attributes = (
+            rules_selectors.attribute_list_for_create(client_type=info.client_type)
+            if info.client_type.reseller_id == reseller.pk
+            else []
+        )
+        stored = selectors.client_attribute_values(client=client)
+        kept = {item.key: stored[item.key] for item in attributes if item.key in stored}
+        values = {**kept, **sections.attributes}
+    attribute_values = _check_attributes(errors, values, client_info=info, reseller=reseller)
+    accept_terms = bool(
+        sections.agreements is not None
+        and sections.agreements.accepted
+        and reseller.terms_required
+        and client.terms_status != TermsStatus.ACCEPTED
+    )
+    if errors.by_key or None in (checked_info, contacts, person, values):
+        return None
+    return _CheckedUpdate(
+        client_info=checked_info,
+        contacts=contacts,
+        contract_person=person,
+        attributes=attributes,
+        attribute_values=attribute_values,
+        accept_terms=accept_terms,
+    )
+
+
+def _check_type_change(errors: _Errors, *, client: Client, client_type: ClientType) -> None:
+    """A new type only where this page can give the client everything the
+    type needs and keep everything the client has: refused when the type
+    requires attributes the page does not show (read-only for admin), or
+    when the client has values of such attributes that the type lacks."""
+    if client_type.pk == client.client_type_id or client_type.reseller_id != client.reseller_id:
+        return
+    key = "client_info.client_type"
+    needed = rules_selectors.attribute_list_hidden_required(client_type=client_type)
+    if needed:
+        errors.add(
+            key,
+            ValidationError(
+                _(
+                    "The type %(type)s needs attributes this page cannot fill (%(names)s): "
+                    "ask an administrator to change the type."
+                ),
+                code="type_needs_hidden",
+                params={"type": client_type.name, "names": ", ".join(a.name for a in needed)},
+            ),
+        )
+    lost = selectors.client_hidden_values_lost(client=client, client_type=client_type)
+    if lost:
+        errors.add(
+            key,
+            ValidationError(
+                _(
+                    "Changing the type to %(type)s would remove %(names)s, which this page "
+                    "cannot show: ask an administrator to change the type."
+                ),
+                code="type_drops_hidden",
+                params={"type": client_type.name, "names": ", ".join(lost)},
+            ),
+        )
+
+
+def _stale(client: Client) -> ValidationError:
+    """The refusal of a save that started from data someone has changed since."""
+    if client.updated_at is None:
+        return ValidationError(
+            _("This client has changed since you opened the page: reload it and try again."),
+            code="stale",
+        )
+    who = client.updated_by
+    return ValidationError(
+        _(
+            "%(who)s changed this client at %(when)s, after you opened the page: reload it to "
+            "see the changes, then make yours again."
+        ),
+        code="stale",
+        params={
+            "who": _name(who) or _("Someone"),
+            "when": date_format(timezone.localtime(client.updated_at), "SHORT_DATETIME_FORMAT"),
+        },
+    )
+
+
+MASK = "••••••"
+
+
+def _logged(attribute: Attribute, value: str) -> str:
+    """How the event log keeps an attribute's value: passwords never, the
+    attributes masked in the log by their last two characters at most, a
+    list option by its name."""
+    if not value:
+        return ""
+    if attribute.value_type == AttributeValueType.PASSWORD:
+        return MASK
+    if attribute.masked_in_log:
+        return "•••" + value[-2:] if len(value) > 4 else "•••"
+    if attribute.value_type == AttributeValueType.LIST:
+        names = {option.key: option.name for option in attribute.options.all()}
+        return names.get(value, value)
+    return value
+
+
+# The client's own fields the page edits: the change's key → the model field.
+_UPDATED_FIELDS = {
+    "client_info.client_type": "client_type",
+    "client_info.company_name": "company_name",
+    "client_info.service_rule": "service_rule",
+    "client_info.name": "name",
+    **{f"contacts.{name}": name for name in Contacts.__dataclass_fields__},
+    **{
+        f"contract_person.{name}": f"contract_{name}"
+        for name in ContractPerson.__dataclass_fields__
+    },
+}
+
+
+def _new_field_values(checked: _CheckedUpdate) -> dict[str, object]:
+    info = checked.client_info
+    return {
+        "client_type": info.client_type,
+        "company_name": info.company_name,
+        "service_rule": info.service_rule,
+        "name": _display_name(info.client_type, info.company_name, checked.contract_person),
+        **asdict(checked.contacts),
+        **{f"contract_{name}": value for name, value in asdict(checked.contract_person).items()},
+    }
+
+
+def _changes(client: Client, checked: _CheckedUpdate) -> list[dict]:
+    """What the save changes, one entry per field: its key, the old and the
+    new value as the log keeps them (names of types, rules and people,
+    country codes, attributes masked where they must be)."""
+    new = _new_field_values(checked)
+    changes = []
+    for key, field in _UPDATED_FIELDS.items():
+        old_value, new_value = getattr(client, field), new[field]
+        if field == "country":
+            old_value = old_value.code
+        if old_value == new_value:
+            continue
+        change = {"field": key, "old": str(old_value), "new": str(new_value)}
+        if field == "company_name":
+            change["label"] = checked.client_info.client_type.primary_name or client.company_name
+        if field == "country":
+            change["kind"] = "country"
+        changes.append(change)
+    manager = checked.client_info.manager
+    if client.manager_id != (manager.pk if manager else None):
+        changes.append({"field": "client_info.manager"})
+    changes.extend(_attribute_changes(client, checked))
+    if checked.accept_terms:
+        changes.append({"field": "agreements.accepted"})
+    return changes
+
+
+def _attribute_changes(client: Client, checked: _CheckedUpdate) -> list[dict]:
+    """The attributes on the page with another value, and the client's values
+    of attributes the new type does not have (they go)."""
+    stored = {
+        row.attribute_id: row
+        for row in ClientAttributeValue.objects.filter(client=client)
+        .select_related("attribute")
+        .prefetch_related("attribute__options")
+    }
+    new = {row.attribute_id: row.value for row in checked.attribute_values}
+    on_page = {attribute.pk: attribute for attribute in checked.attributes}
+    of_new_type = set(
+        Attribute.objects.filter(client_types=checked.client_info.client_type).values_list(
+            "pk", flat=True
+        )
+    )
+    changes = []
+    for attribute_id, attribute in on_page.items():
+        old_value = stored[attribute_id].value if attribute_id in stored else ""
+        new_value = new.get(attribute_id, "")
+        if old_value != new_value:
+            changes.append(_attribute_change(attribute, old_value, new_value))
+    for attribute_id, row in stored.items():
+        if attribute_id not in on_page and attribute_id not in of_new_type:
+            changes.append(_attribute_change(row.attribute, row.value, ""))
+    return changes
+
+
+def _attribute_change(attribute: Attribute, old_value: str, new_value: str) -> dict:
+    return {
+        "field": f"attributes.{attribute.key}",
+        "label": attribute.name,
+        "kind": attribute.value_type,
+        "attribute_id": attribute.pk,
+        "old": _logged(attribute, old_value),
+        "new": _logged(attribute, new_value),
+    }
+
+
+def _update_write(
+    client: Client, *, checked: _CheckedUpdate, changes: list[dict], actor: Manager
+) -> None:
+    """Save the changes, the attribute values and the event-log entries."""
+    now = timezone.now()
+    values = _new_field_values(checked)
+    fields = [
+        _UPDATED_FIELDS[change["field"]] for change in changes if change["field"] in _UPDATED_FIELDS
+    ]
+    for field in fields:
+        setattr(client, field, values[field])
+    details = [change for change in changes if change["field"] in _UPDATED_FIELDS]
+    details += [change for change in changes if change["field"].startswith("attributes.")]
+    if details:
+        client_event_record(
+            client=client,
+            actor=actor.user,
+            event_type=EventType.CLIENT_UPDATED,
+            data={"actor": _name(actor.user), "changes": details},
+            visible_to_client=True,
+            created_at=now,
+        )
+    manager = checked.client_info.manager
+    if client.manager_id != (manager.pk if manager else None):
+        client.manager = (
+            Manager.objects.select_related("user").get(pk=client.manager_id)
+            if client.manager_id
+            else None
+        )
+        _apply_manager(client, manager=manager, actor=actor, now=now)
+        fields.append("manager")
+    if checked.accept_terms:
+        client.terms_status = TermsStatus.ACCEPTED
+        client.terms_accepted_at = now
+        client.terms_accepted_by = actor
+        fields += ["terms_status", "terms_accepted_at", "terms_accepted_by"]
+        client_event_record(
+            client=client,
+            actor=actor.user,
+            event_type=EventType.TERMS_ACCEPTED,
+            data={
+                "manager_id": actor.pk,
+                "manager": str(actor),
+                "terms_url": client.reseller.terms_url,
+            },
+            visible_to_client=False,
+            created_at=now,
+        )
+    client.save(update_fields=[*fields, *_mark_changed(client, actor=actor, now=now)])
+    _attribute_values_write(client, checked=checked, changes=changes)
+
+
+def _attribute_values_write(
+    client: Client, *, checked: _CheckedUpdate, changes: list[dict]
+) -> None:
+    changed = {change["attribute_id"] for change in changes if "attribute_id" in change}
+    new = {row.attribute_id: row.value for row in checked.attribute_values}
+    ClientAttributeValue.objects.filter(client=client, attribute_id__in=changed).delete()
+    ClientAttributeValue.objects.bulk_create(
+        ClientAttributeValue(client=client, attribute_id=attribute_id, value=new[attribute_id])
+        for attribute_id in changed
+        if new.get(attribute_id)
+    )

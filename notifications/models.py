@@ -12,7 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client, EventType
+from clients.models import Client, ClientEvent, EventType
+from notifications.rendering import template_content_check
 from rules.models import key_validator
 from users.models import Reseller
 
@@ -66,6 +67,13 @@ class TemplateContent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} ({self.language})"
+
+    def clean(self) -> None:
+        # Every way in that validates (admin, full_clean) refuses a text that
+        # breaks or uses a tag or filter emails may not use; sending checks again.
+        template_content_check(
+            subject=self.subject, body_text=self.body_text, body_html=self.body_html
+        )
 
 
 class EventHandler(models.Model):
@@ -126,6 +134,16 @@ class Delivery(models.Model):
         related_name="notification_deliveries",
     )
     event = models.CharField(_("event"), max_length=40, choices=EventType.choices)
+    # The event-log entry behind the message: its facts (the previous manager
+    # or owner, the new user's level) are what the template may add.
+    client_event = models.ForeignKey(
+        ClientEvent,
+        verbose_name=_("event-log entry"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     handler = models.ForeignKey(
         EventHandler,

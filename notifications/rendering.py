@@ -1,11 +1,17 @@
 """Rendering notification templates, and checking them when they are saved.
 
-Templates are Django templates, rendered by an engine of their own (no
-template tag libraries, no includes) against a fixed context of plain
-dictionaries: a template can reach only the values listed in
-``SAMPLE_CONTEXT``, never a model and its relations (a reseller's API key,
-say). ``template_source_check`` rejects unknown variables and broken syntax
-when an admin saves a template, so sending never meets them.
+Templates are Django templates, rendered by an engine of their own against a
+fixed context of plain dictionaries: a template can reach only the values
+listed in ``SAMPLE_CONTEXT``, never a model and its relations (a reseller's
+API key, say). The engine knows only the tags and filters of
+``notifications.template_library`` (an allow-list: no ``debug``, ``url``,
+``autoescape``, ``|safe``, ``load``, ``include``…).
+
+``template_features_check`` is the one place that says which tag or filter
+a text may not use; the model's ``clean`` (hence admin) calls it through
+``template_source_check`` on save, and ``render_message`` calls it again
+before every render, so a text written straight to the database is refused
+at sending with the same reason instead of being rendered.
 """
 
 import re
@@ -15,9 +21,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.template import Context, Engine, TemplateSyntaxError
-from django.template.base import FilterExpression, Node, NodeList, Variable
-from django.template.defaulttags import ForNode, WithNode
+from django.template.base import FilterExpression, Lexer, Node, NodeList, TokenType, Variable
+from django.template.defaulttags import FilterNode, ForNode, WithNode
 from django.utils.translation import gettext_lazy as _
+
+from notifications.template_library import ALLOWED_FILTERS, ALLOWED_TAG_WORDS, ALLOWED_TAGS
 
 # The documented context; the values are the sample a template is checked against.
 SAMPLE_CONTEXT: dict[str, Any] = {
@@ -56,17 +64,73 @@ SAMPLE_CONTEXT: dict[str, Any] = {
         "full_name": "Иванов Иван Иванович",
         "email": "owner@example.com",
     },
+    "recipient": {
+        "first_name": "Мария",
+        "middle_name": "",
+        "last_name": "Петрова",
+        "full_name": "Петрова Мария",
+        "email": "maria@example.com",
+    },
+    "recipient_is_owner": False,
+    "access_level": "Admin",
+    "manager": {
+        "first_name": "Ирина",
+        "middle_name": "",
+        "last_name": "Смирнова",
+        "full_name": "Смирнова Ирина",
+        "email": "irina@oblako.example",
+        "phone": "+79160000001",
+    },
+    "previous_manager": {
+        "first_name": "Пётр",
+        "middle_name": "",
+        "last_name": "Кузнецов",
+        "full_name": "Кузнецов Пётр",
+        "email": "petr@oblako.example",
+        "phone": "",
+    },
+    "previous_owner": {
+        "first_name": "Иван",
+        "middle_name": "Иванович",
+        "last_name": "Иванов",
+        "full_name": "Иванов Иван Иванович",
+        "email": "owner@example.com",
+    },
     "reseller": {"name": "Облако", "panel_url": "https://panel.example.com"},
     "owner_password_setup_url": "https://panel.example.com/welcome/MQ/token/",
+    "recipient_password_setup_url": "https://panel.example.com/welcome/Mg/token/",
     "owner_password_setup_valid_days": 7,
+    "terms": {
+        "pending": True,
+        "url": "https://oblako.example/terms",
+        "acceptance_url": "https://panel.example.com/welcome/terms/token/",
+    },
 }
 
 _UNKNOWN_MARK = "\x00unknown:%s\x00"
 _UNKNOWN_RE = re.compile("\x00unknown:(.*?)\x00")
 
 
+class NotificationEngine(Engine):
+    """Django's engine whose only builtins are the allowed tags and filters
+    (the ``builtins`` argument could only add to Django's defaults)."""
+
+    default_builtins = ["notifications.template_library"]
+
+
+# Django's full set of tags and filters, only to parse a text and name what
+# it uses that the allow-list lacks; it never renders.
+_INSPECTION_ENGINE = Engine(libraries={}, loaders=[])
+
+
+class TemplateNotAllowed(Exception):
+    """A stored template text uses a tag or filter that emails may not use."""
+
+
 def _engine(*, html: bool, string_if_invalid: str = "") -> Engine:
-    return Engine(autoescape=html, string_if_invalid=string_if_invalid, libraries={}, loaders=[])
+    return NotificationEngine(
+        autoescape=html, string_if_invalid=string_if_invalid, libraries={}, loaders=[]
+    )
 
 
 _TEXT_ENGINE = _engine(html=False)
@@ -89,7 +153,14 @@ def clean_subject(subject: str) -> str:
 def render_message(
     *, subject: str, body_text: str, body_html: str, context: dict[str, Any]
 ) -> RenderedMessage:
-    """Render a template's texts; HTML is autoescaped, plain text and subject are not."""
+    """Render a template's texts; HTML is autoescaped, plain text and subject
+    are not. A text with a tag or filter outside the allow-list raises
+    TemplateNotAllowed naming it, and nothing is rendered."""
+    for source in (subject, body_text, body_html):
+        try:
+            template_features_check(source=source)
+        except ValidationError as error:
+            raise TemplateNotAllowed(" ".join(error.messages)) from error
     # Context's own autoescape decides, not the engine's: off for plain text.
     text = Context(context, autoescape=False)
     return RenderedMessage(
@@ -103,27 +174,29 @@ def render_message(
     )
 
 
-def _filter_expressions(obj: Any, depth: int = 0) -> Iterator[FilterExpression]:
+def _filter_expressions(root: Any) -> Iterator[FilterExpression]:
     """Every filter expression of a parsed template, in any tag (if, for,
-    with, filters' arguments…), found by walking Django's node objects."""
-    if depth > 50:
-        return
-    if isinstance(obj, FilterExpression):
-        yield obj
-        return
-    if isinstance(obj, list | tuple | NodeList):
-        for item in obj:
-            yield from _filter_expressions(item, depth + 1)
-        return
-    if isinstance(obj, dict):
-        for item in obj.values():
-            yield from _filter_expressions(item, depth + 1)
-        return
-    if type(obj).__module__.startswith("django.template") and hasattr(obj, "__dict__"):
-        for name, value in vars(obj).items():
-            if name in {"origin", "token", "template"}:
-                continue
-            yield from _filter_expressions(value, depth + 1)
+    with, filters' arguments…), found by walking Django's node objects. No
+    depth limit (deep nesting must not hide a filter): each object is
+    visited once, which also ends any cycle."""
+    stack, seen = [root], set()
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, FilterExpression):
+            yield obj
+        elif isinstance(obj, list | tuple | NodeList):
+            stack.extend(reversed(obj))
+        elif isinstance(obj, dict):
+            stack.extend(reversed(obj.values()))
+        elif type(obj).__module__.startswith("django.template") and hasattr(obj, "__dict__"):
+            stack.extend(
+                value
+                for name, value in reversed(vars(obj).items())
+                if name not in {"origin", "token", "template"}
+            )
 
 
 def _bound_names(nodelist: NodeList) -> set[str]:
@@ -139,9 +212,12 @@ def _bound_names(nodelist: NodeList) -> set[str]:
 
 def _unknown_variables(nodelist: NodeList, context: dict[str, Any]) -> list[str]:
     bound = _bound_names(nodelist)
+    # {% filter upper %} applies "var|upper" to its content: that "var" is no variable.
+    filter_tags = {id(node.filter_expr) for node in nodelist.get_nodes_by_type(FilterNode)}
     unknown = []
     for expression in _filter_expressions(list(nodelist)):
-        variables = [expression.var] + [
+        main = [] if id(expression) in filter_tags else [expression.var]
+        variables = main + [
             arg for _func, args in expression.filters for lookup, arg in args if lookup
         ]
         for variable in variables:
@@ -160,9 +236,56 @@ def _unknown_variables(nodelist: NodeList, context: dict[str, Any]) -> list[str]
     return unknown
 
 
+def template_features_check(*, source: str) -> None:
+    """Raise ValidationError naming the first tag or filter of a template text
+    that is not in the allow-list (notifications.template_library).
+
+    Tags are read from the text's tokens, so even one a Django version no
+    longer knows (``ssi``) is named. Filters are found by parsing with
+    Django's full set and walking every filter expression, in any tag's
+    arguments too; a text that does not parse is left to the syntax check."""
+    sources = [source]
+    for token in Lexer(source).tokenize():
+        if token.token_type != TokenType.BLOCK or not token.contents.split():
+            continue
+        bits = token.split_contents()
+        if bits[0] not in ALLOWED_TAG_WORDS:
+            raise ValidationError(
+                _(
+                    "The tag “%(name)s” cannot be used in a notification template. "
+                    "Allowed tags: %(allowed)s."
+                ),
+                params={"name": bits[0], "allowed": ", ".join(ALLOWED_TAGS)},
+                code="tag_not_allowed",
+            )
+        if bits[0] == "filter" and len(bits) == 2:
+            # Django's own parse of {% filter safe %} stops with its own error;
+            # as an expression the filters can be named.
+            sources.append("{{ var|" + bits[1] + " }}")
+    for text in sources:
+        try:
+            template = _INSPECTION_ENGINE.from_string(text)
+        except TemplateSyntaxError:
+            continue
+        for expression in _filter_expressions(list(template.nodelist)):
+            for function, _arguments in expression.filters:
+                name = getattr(function, "_filter_name", function.__name__)
+                if name not in ALLOWED_FILTERS:
+                    raise ValidationError(
+                        _(
+                            "The filter “%(name)s” cannot be used in a notification "
+                            "template. Allowed filters: %(allowed)s."
+                        ),
+                        params={"name": name, "allowed": ", ".join(sorted(ALLOWED_FILTERS))},
+                        code="filter_not_allowed",
+                    )
+
+
 def template_source_check(*, source: str, html: bool = False) -> None:
-    """Raise ValidationError when a template text has broken syntax, an
-    unknown variable, or fails to render against the sample context."""
+    """Raise ValidationError when a template text uses a tag or filter
+    outside the allow-list, has broken syntax, an unknown variable, or fails
+    to render against the sample context."""
+    template_features_check(source=source)
     strict = _engine(html=html, string_if_invalid=_UNKNOWN_MARK)
     try:
         template = strict.from_string(source)
@@ -180,6 +303,25 @@ def template_source_check(*, source: str, html: bool = False) -> None:
             code="render",
         ) from error
     _raise_unknown(_UNKNOWN_RE.findall(output))
+
+
+def template_content_check(*, subject: str, body_text: str, body_html: str) -> None:
+    """Check a template's texts in one language (``TemplateContent.clean``):
+    raise one ValidationError with each failing text's error under its field."""
+    errors = {}
+    for field, source, html in (
+        ("subject", subject, False),
+        ("body_text", body_text, False),
+        ("body_html", body_html, True),
+    ):
+        if not source:
+            continue
+        try:
+            template_source_check(source=source, html=html)
+        except ValidationError as error:
+            errors[field] = error
+    if errors:
+        raise ValidationError(errors)
 
 
 def _raise_unknown(unknown: list[str]) -> None:

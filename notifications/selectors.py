@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils.http import urlsafe_base64_decode
 
-from clients.models import AccessLevel, Client, ClientAccess
+from clients.models import AccessLevel, Client, ClientAccess, ClientStatus, TermsStatus
 from notifications.models import (
     Channel,
     Delivery,
@@ -14,7 +14,11 @@ from notifications.models import (
     InvitationUse,
     TemplateContent,
 )
-from notifications.tokens import TokenState, owner_invitation_token_generator
+from notifications.tokens import (
+    TokenState,
+    owner_invitation_token_generator,
+    terms_acceptance_token_read,
+)
 from users.models import Reseller, User
 
 
@@ -99,3 +103,41 @@ def invitation_check(*, uidb64: str, token: str) -> InvitationCheck:
     if InvitationUse.objects.filter(user=user, token_digest=token_digest(token)).exists():
         return InvitationCheck(state="used", user=user)
     return InvitationCheck(state=state.value, user=user)
+
+
+@dataclass(frozen=True)
+class TermsCheck:
+    """What a terms-acceptance link is worth: ``state`` is valid, accepted
+    (the terms were accepted already), expired or invalid (altered, or its
+    user is no longer the client's owner, or nothing waits to be accepted);
+    ``client`` and ``user`` are set when valid or accepted."""
+
+    state: str
+    client: Client | None = None
+    user: User | None = None
+
+
+def terms_acceptance_check(*, token: str) -> TermsCheck:
+    """Check a terms-acceptance link without changing anything."""
+    state, client_id, user_id = terms_acceptance_token_read(token)
+    if state is TokenState.INVALID:
+        return TermsCheck(state="invalid")
+    client = (
+        Client.objects.select_related("reseller")
+        .filter(pk=client_id)
+        .exclude(status=ClientStatus.DELETED)
+        .first()
+    )
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if client is None or user is None:
+        return TermsCheck(state="invalid")
+    if client.terms_status == TermsStatus.ACCEPTED:
+        return TermsCheck(state="accepted", client=client, user=user)
+    is_owner = ClientAccess.objects.filter(
+        client=client, user=user, level=AccessLevel.OWNER
+    ).exists()
+    if client.terms_status != TermsStatus.PENDING or not is_owner:
+        return TermsCheck(state="invalid")
+    if state is TokenState.EXPIRED:
+        return TermsCheck(state="expired")
+    return TermsCheck(state="valid", client=client, user=user)

@@ -1,4 +1,5 @@
-"""The owner's password-setup link: a token generator of its own.
+"""The links of the emails: the owner's password-setup link, with a token
+generator of its own, and the owner's terms-acceptance link.
 
 Its own salt means a password-reset token never serves as an invitation and
 back; its own timeout (``OWNER_INVITATION_TIMEOUT``) lets the invitation live
@@ -10,6 +11,7 @@ import enum
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core import signing
 from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int
 
@@ -49,3 +51,36 @@ class OwnerInvitationTokenGenerator(PasswordResetTokenGenerator):
 
 
 owner_invitation_token_generator = OwnerInvitationTokenGenerator()
+
+
+# --- the owner's acceptance of the terms ---------------------------------------------
+
+TERMS_SALT = "notifications.tokens.terms_acceptance"
+
+
+def terms_acceptance_token(*, client_id: int, user_id: int) -> str:
+    """A signed, timestamped token naming a client and its owner, for the
+    link that lets an owner who has a password accept the client's terms.
+    It serves once: after the acceptance the page says so (the client's terms
+    are no longer waiting), and it names the owner, so after a transfer of
+    ownership it no longer works for the old one."""
+    return signing.dumps({"client": client_id, "user": user_id}, salt=TERMS_SALT)
+
+
+def terms_acceptance_token_read(token: str) -> tuple[TokenState, int | None, int | None]:
+    """The token's state and the client and user IDs it names (None, None
+    when it is not valid; an expired one still names them)."""
+    try:
+        payload = signing.loads(token, salt=TERMS_SALT, max_age=settings.OWNER_INVITATION_TIMEOUT)
+        state = TokenState.VALID
+    except signing.SignatureExpired:
+        payload = signing.loads(token, salt=TERMS_SALT)
+        state = TokenState.EXPIRED
+    except signing.BadSignature:
+        return TokenState.INVALID, None, None
+    if not isinstance(payload, dict):
+        return TokenState.INVALID, None, None
+    client_id, user_id = payload.get("client"), payload.get("user")
+    if not isinstance(client_id, int) or not isinstance(user_id, int):
+        return TokenState.INVALID, None, None
+    return state, client_id, user_id

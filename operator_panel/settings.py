@@ -153,9 +153,14 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Notification delivery runs in `manage.py db_worker` (django-tasks-db).
+# "Forgot password" emails have a queue of their own (users.tasks.AUTH_QUEUE)
+# and a lower priority: one worker serving both (`make run`, `make serve`)
+# takes the client notifications first; a busy installation may run a worker
+# per queue (`db_worker --queue-name auth`).
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "auth"],
     }
 }
 
@@ -220,9 +225,18 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # The organization directory (clients/directory.py) must never hold up the
 # Add client page: short timeouts in seconds, and answers kept for a while.
+# This is the only place they are set. TOTAL bounds a whole call (resolving,
+# connecting, a retry, waiting and reading the answer); CONNECT and READ bound
+# one connection attempt and one silence within it.
+DIRECTORY_TOTAL_TIMEOUT = float(os.environ.get("DIRECTORY_TOTAL_TIMEOUT", "1.5"))
 DIRECTORY_CONNECT_TIMEOUT = float(os.environ.get("DIRECTORY_CONNECT_TIMEOUT", "0.5"))
 DIRECTORY_READ_TIMEOUT = float(os.environ.get("DIRECTORY_READ_TIMEOUT", "0.8"))
 DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "300"))
+# A reseller's autofill URL must lead to a public address over https (the
+# server posts the API key there). On in DEBUG, for the local stand-in
+# (manage.py directory_stub on http://127.0.0.1:8001); then http to loopback and
+# private addresses is allowed too. Off in production unless set.
+DIRECTORY_ALLOW_PRIVATE_NETWORKS = env_bool("DIRECTORY_ALLOW_PRIVATE_NETWORKS", DEBUG)
 
 LOGGING = {
     "version": 1,
@@ -295,6 +309,20 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # The address axes counts is REMOTE_ADDR; behind a proxy, install
 # django-ipware and set AXES_IPWARE_* (see django-axes' docs).
+
+# "Forgot password" (users.services.password_reset_request): at most one reset
+# email per account (and one queued task per typed email) every
+# PASSWORD_RESET_MIN_INTERVAL seconds, and at most PASSWORD_RESET_ADDRESS_LIMIT
+# requests per address (as axes sees it) in PASSWORD_RESET_ADDRESS_MINUTES;
+# the rest are answered alike and send nothing. Kept in the database, so every
+# web worker and task worker sees the same counts.
+PASSWORD_RESET_MIN_INTERVAL = int(os.environ.get("PASSWORD_RESET_MIN_INTERVAL", "300"))
+PASSWORD_RESET_ADDRESS_LIMIT = int(os.environ.get("PASSWORD_RESET_ADDRESS_LIMIT", "10"))
+PASSWORD_RESET_ADDRESS_MINUTES = float(os.environ.get("PASSWORD_RESET_ADDRESS_MINUTES", "15"))
+
+# Staff, superusers and panel managers cannot be made a client's owner (owner
+# search leaves them out, client_create refuses them) unless this is on.
+OWNERS_MAY_BE_STAFF = env_bool("OWNERS_MAY_BE_STAFF", False)
 
 SILENCED_SYSTEM_CHECKS = [
     # HSTS preload (security.W021): adding the domain to browsers' preload

@@ -9,7 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("users.urls")),
     path("clients/", include("clients.urls")),
-    path("welcome/", include("notifications.urls")),
+    path("welcome/", include("clients.welcome_urls")),
 ]
 
 if settings.BENCH_URLS:

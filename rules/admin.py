@@ -73,6 +73,7 @@ class AttributeAdmin(admin.ModelAdmin):
         "required",
         "read_only_for_client",
         "read_only_for_admin",
+        "masked_in_log",
         "weight",
     ]
     list_filter = ["reseller", "value_type", "required", "read_only_for_admin", "client_types"]

@@ -224,6 +224,14 @@ class Attribute(models.Model):
     weight = models.IntegerField(
         _("weight"), default=0, help_text=_("A higher weight places the field lower on the page.")
     )
+    masked_in_log = models.BooleanField(
+        _("masked in the event log"),
+        default=False,
+        help_text=_(
+            "Personal data such as passport details: the event log records a change without "
+            "showing the values. Password attributes are always masked."
+        ),
+    )
     client_types = models.ManyToManyField(
         ClientType, verbose_name=_("client types"), related_name="attributes", blank=True
     )

@@ -46,3 +46,17 @@ def account_validation_settings() -> AccountValidationSettings:
     regions list among them), so the checks never silently switch off."""
     settings = AccountValidationSettings.objects.filter(reseller__parent__isnull=True).first()
     return settings if settings is not None else AccountValidationSettings()
+
+
+def attribute_list_hidden_required(*, client_type: ClientType) -> list[Attribute]:
+    """The type's required attributes that the client pages do not show
+    (read-only for admin): a client of the type needs them, and no page can
+    fill them."""
+    return list(
+        Attribute.objects.filter(
+            reseller_id=client_type.reseller_id,
+            client_types=client_type,
+            read_only_for_admin=True,
+            required=True,
+        ).order_by("weight", "name", "pk")
+    )

@@ -10,6 +10,7 @@ import os
 
 import pytest
 from django.test import Client as HttpClient
+from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -25,9 +26,13 @@ from users.models import Manager, ManagerRole, ManagerStatus, Reseller, User
 from users.services import manager_create
 
 PASSWORD = "correct-horse-battery-staple"
+# A company's registration numbers that pass python-stdnum's checksums.
+VALID_INN = "7707083893"
+VALID_OGRN = "1027700132195"
+VALID_KPP = "773601001"
 
 # Property-based tests (tests/test_hostile_*.py): "ci" by default, a few dozen
-# examples per test; HYPOTHESIS_PROFILE=full runs over 10,000 in all (README).
+# examples per test; HYPOTHESIS_PROFILE=full runs over 10,000 in all (docs/security.md).
 _HYPOTHESIS_COMMON = {
     "deadline": None,
     "derandomize": False,
@@ -261,3 +266,12 @@ def client_created_handler(root_reseller):
         channel=Channel.EMAIL,
         template=template,
     )
+
+
+@pytest.fixture
+def english(settings):
+    """Messages and pages in English (the panel speaks Russian by default):
+    tests that assert English wording use it (``pytestmark``)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -8,9 +8,9 @@ MATRIX fails ``test_every_named_panel_url_is_in_the_matrix``.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from clients.models import ClientStatus, PostpayPermission
-from tests.conftest import make_client, make_manager
-from users.models import ManagerRole, PostpayMode, Reseller
+from clients.models import AccessLevel, ClientAccess, ClientStatus, PostpayPermission
+from tests.conftest import make_client, make_manager, make_user
+from users.models import ManagerRole, PostpayMode, Reseller, User
 
 # Namespaces and names outside the panel's own pages.
 EXCLUDED_NAMESPACES = {"admin", "bench"}
@@ -23,6 +23,11 @@ EXCLUDED_NAMES = {"set_language", "javascript-catalog"}
 # (sign-in, password reset, the owner's password setup: no reseller data),
 # "token" (a signed one-time link: another's token is refused, tests/users and
 # tests/notifications).
+# Stand-ins in a request for users of the target client, put in by the test:
+# its second user (an Admin) and a user of another of its reseller's clients.
+SECOND = "__second__"
+OTHER = "__other__"
+
 MATRIX: dict[str, tuple[str, list[tuple[str, str, dict]]]] = {
     "home": ("scoped", []),
     "login": ("public", []),
@@ -55,8 +60,47 @@ MATRIX: dict[str, tuple[str, list[tuple[str, str, dict]]]] = {
             ("post", "", {"decision": PostpayPermission.APPROVED}),
         ],
     ),
-    "notifications:password_setup": ("token", []),
-    "notifications:password_setup_done": ("public", []),
+    "clients:manager": ("client", [("get", "", {}), ("post", "", {"manager": ""})]),
+    "clients:edit": (
+        "client",
+        [
+            ("get", "", {}),
+            ("post", "", {"version": "1", "contacts-city": "Тверь", "contacts-country": "RU"}),
+        ],
+    ),
+    "clients:edit_type": ("client", [("post", "", {"client_info-client_type": ""})]),
+    "clients:user_add": (
+        "client",
+        [
+            ("get", "", {}),
+            ("post", "", {"user-level": "admin", "user-mode": "existing", "user-user": OTHER}),
+            (
+                "post",
+                "",
+                {
+                    "user-level": "user",
+                    "user-mode": "new",
+                    "user-new_first_name": "Анна",
+                    "user-new_last_name": "Новикова",
+                    "user-new_email": "isolation-invite@example.com",
+                },
+            ),
+        ],
+    ),
+    "clients:user_search": ("client", [("get", "?user-query=Фамилия", {})]),
+    "clients:user_level": ("client", [("post", "", {"user": SECOND, "level": "user"})]),
+    "clients:user_remove": (
+        "client",
+        [("get", f"?user={SECOND}", {}), ("post", "", {"user": SECOND})],
+    ),
+    "clients:ownership_transfer": (
+        "client",
+        [("get", f"?user={SECOND}", {}), ("post", "", {"user": SECOND})],
+    ),
+    "welcome:password_setup": ("token", []),
+    "welcome:password_setup_done": ("public", []),
+    "welcome:terms_accept": ("token", []),
+    "welcome:terms_accept_done": ("public", []),
 }
 
 
@@ -115,6 +159,24 @@ def test_another_resellers_manager_gets_404_for_each_object_url(
         postpay_permission=PostpayPermission.APPROVAL_REQUIRED,
     )
     roots_client = make_client(reseller=root_reseller, rules=root_rules)
+    stand_ins = {}
+    for target, reseller, rules in [
+        (petrs_client, sub_reseller, sub_rules),
+        (roots_client, root_reseller, root_rules),
+    ]:
+        second = make_user()
+        ClientAccess.objects.create(client=target, user=second, level=AccessLevel.ADMIN)
+        other = make_client(reseller=reseller, rules=rules)
+        stand_ins[target.pk] = {
+            SECOND: str(second.pk),
+            OTHER: str(other.accesses.get().user_id),
+        }
+
+    def accesses(target) -> set:
+        return set(target.accesses.values_list("user_id", "level"))
+
+    before = {target.pk: accesses(target) for target in (petrs_client, roots_client)}
+    users_before = User.objects.count()
     _kind, requests = MATRIX[name]
     assert requests, f"{name}: list the requests to try"
     # A sibling reseller's manager and a sub-reseller's manager (Пётр, looking
@@ -123,18 +185,32 @@ def test_another_resellers_manager_gets_404_for_each_object_url(
         client.force_login(manager.user)
         url = reverse(name, args=[target.pk])
         for method, query, data in requests:
+            for stand_in, value in stand_ins[target.pk].items():
+                query = query.replace(stand_in, value)
+            data = {key: stand_ins[target.pk].get(value, value) for key, value in data.items()}
             response = getattr(client, method)(url + query, data)
             assert response.status_code == 404, (name, manager, method, query)
         target.refresh_from_db()
         assert target.status == ClientStatus.ACTIVE
+        assert target.manager_id is None
+        assert (target.city, target.version) == ("Москва", 1)
+        assert accesses(target) == before[target.pk]
+        assert target.events.count() == 0
+    assert User.objects.count() == users_before
     petrs_client.refresh_from_db()
     assert petrs_client.postpay_permission == PostpayPermission.APPROVAL_REQUIRED
     # The reseller's own manager reaches it (the matrix's requests are real).
     client.force_login(petr.user)
-    response = client.get(reverse(name, args=[petrs_client.pk]) + requests[0][1])
+    method, first_query, data = requests[0]
+    for stand_in, value in stand_ins[petrs_client.pk].items():
+        first_query = first_query.replace(stand_in, value)
+    data = {key: stand_ins[petrs_client.pk].get(value, value) for key, value in data.items()}
+    response = getattr(client, method)(reverse(name, args=[petrs_client.pk]) + first_query, data)
     assert response.status_code in (200, 302)
 
 
 def test_a_missing_object_is_404_too(petr_browser):
     for name in CLIENT_URLS:
-        assert petr_browser.get(reverse(name, args=[987654321])).status_code == 404
+        method = MATRIX[name][1][0][0]
+        answer = getattr(petr_browser, method)(reverse(name, args=[987654321]))
+        assert answer.status_code == 404, name

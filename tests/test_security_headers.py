@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from clients.models import PostpayPermission
-from tests.conftest import make_client
+from clients.models import AccessLevel, ClientAccess, PostpayPermission
+from tests.conftest import make_client, make_user
 from users.models import PostpayMode
 
 
@@ -62,6 +62,8 @@ def panel_pages(irina, irina_browser, root_reseller, root_rules, client_created_
         rules=root_rules,
         postpay_permission=PostpayPermission.APPROVAL_REQUIRED,
     )
+    admin = make_user()
+    ClientAccess.objects.create(client=client, user=admin, level=AccessLevel.ADMIN)
     return irina_browser, [
         reverse("clients:list"),
         reverse("clients:list") + "?q=<script>&status=deleted",
@@ -70,6 +72,11 @@ def panel_pages(irina, irina_browser, root_reseller, root_rules, client_created_
         reverse("clients:detail", args=[client.pk]),
         reverse("clients:status", args=[client.pk]) + "?status=administrative_hold",
         reverse("clients:postpay", args=[client.pk]) + "?decision=approved",
+        reverse("clients:manager", args=[client.pk]),
+        reverse("clients:user_add", args=[client.pk]),
+        reverse("clients:user_search", args=[client.pk]) + "?user-query=Фамилия",
+        reverse("clients:user_remove", args=[client.pk]) + f"?user={admin.pk}",
+        reverse("clients:ownership_transfer", args=[client.pk]) + f"?user={admin.pk}",
         reverse("password_change"),
         reverse("password_change_done"),
     ]
@@ -89,10 +96,21 @@ def test_every_panel_page_has_the_csp_and_no_inline_code(panel_pages):
 
 
 @pytest.mark.parametrize(
-    "url_name", ["login", "password_reset", "password_reset_done", "notifications:password_setup"]
+    "url_name",
+    [
+        "login",
+        "password_reset",
+        "password_reset_done",
+        "welcome:password_setup",
+        "welcome:terms_accept",
+        "welcome:terms_accept_done",
+    ],
 )
 def test_public_pages_have_the_csp_and_no_inline_code(db, client, url_name):
-    args = ["MQ", "bad-token"] if url_name == "notifications:password_setup" else []
+    args = {
+        "welcome:password_setup": ["MQ", "bad-token"],
+        "welcome:terms_accept": ["bad-token"],
+    }.get(url_name, [])
     response = client.get(reverse(url_name, args=args))
     assert response.status_code == 200
     assert "Content-Security-Policy" in response

@@ -5,7 +5,14 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from users.models import AutofillField, Manager, Reseller, User
+from users.models import (
+    AutofillField,
+    Manager,
+    PasswordResetEmail,
+    PasswordResetRequest,
+    Reseller,
+    User,
+)
 from users.services import manager_role_sync
 
 
@@ -39,8 +46,9 @@ class UserAdmin(DjangoUserAdmin):
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined", "password_reset_sent_at")}),
     )
+    readonly_fields = ["password_reset_sent_at"]
     add_fieldsets = (
         (
             None,
@@ -143,3 +151,31 @@ class ManagerAdmin(admin.ModelAdmin):
     @admin.display(description=_("email"), ordering="user__email")
     def user_email(self, manager: Manager) -> str:
         return manager.user.email
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Bookkeeping the services write and prune; admins look, nobody edits."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PasswordResetRequest)
+class PasswordResetRequestAdmin(ReadOnlyAdmin):
+    """The "forgot password" requests of the last PASSWORD_RESET_ADDRESS_MINUTES."""
+
+    list_display = ["address", "requested_at"]
+    search_fields = ["address"]
+
+
+@admin.register(PasswordResetEmail)
+class PasswordResetEmailAdmin(ReadOnlyAdmin):
+    """Emails (as digests) with a reset queued in the last PASSWORD_RESET_MIN_INTERVAL."""
+
+    list_display = ["email_digest", "queued_at"]

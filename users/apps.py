@@ -8,6 +8,8 @@ class UsersConfig(AppConfig):
     verbose_name = _("Users and resellers")
 
     def ready(self) -> None:
+        # Imported here: users.roles imports models, which cannot be imported
+        # while the app registry is still loading this AppConfig.
         from users.roles import ensure_roles
 
         # Like Django's default permissions: after every migrate (and flush),

@@ -18,24 +18,28 @@ class LoginForm(AuthenticationForm):
 
 class PanelPasswordResetForm(PasswordResetForm):
     """Django's reset form, for the panel's own people only (active managers
-    and admins): a client's user sets a password through the invitation."""
+    and admins): a client's user sets a password through the invitation.
+    ``recipients`` (user ids), when set, narrows the users further: the ones
+    ``users.password_reset.password_reset_send`` found due for a link."""
+
+    recipients: set[int] | None = None
 
     def get_users(self, email: str) -> Iterator:
         for user in super().get_users(email):
+            if self.recipients is not None and user.pk not in self.recipients:
+                continue
             if EmailBackend().user_can_authenticate(user):
                 yield user
 
 
-class PasswordResetRequestForm(PanelPasswordResetForm):
-    """The "forgot password" request. ``save`` only queues a task with the
-    typed email and never looks the email up: a known and an unknown email
-    cost the request the same work and get the same answer, so neither the
-    page nor its timing tells whether an account exists."""
+class PasswordResetRequestForm(forms.Form):
+    """The "forgot password" request: only the email. The view hands it to
+    ``users.services.password_reset_request``, which queues the email without
+    looking the address up, so neither the page nor its timing tells whether
+    an account exists."""
 
-    def save(self, *, domain_override=None, use_https=False, request=None, **kwargs) -> None:
-        from users.tasks import send_password_reset
-
-        domain = domain_override or (request.get_host() if request else "localhost")
-        send_password_reset.enqueue(
-            email=self.cleaned_data["email"], domain=domain, use_https=use_https
-        )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

@@ -9,13 +9,16 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_countries import countries
 from django_countries.fields import CountryField
 
-from users.validators import validate_phone
+from users.outbound import validate_autofill_url
+from users.validators import validate_email_local_part_ascii, validate_phone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -43,8 +46,13 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        # The login is the email in any letter case: the database keeps it unique that way.
-        return self.get(email__iexact=username)
+        """The user whose email is ``username`` in any letter case, as the
+        unique constraint compares them: the database's LOWER() of both sides.
+        (UPPER(), which ``iexact`` uses on PostgreSQL, also matches look-alike
+        letters: "ſ" (long s) and "ı" (dotless i) upper-case to S and I.)"""
+        return self.alias(email_lower=Lower("email")).get(
+            email_lower=Lower(Value(username or "", output_field=models.CharField()))
+        )
 
 
 def full_name(last_name: str | None, first_name: str | None, middle_name: str | None) -> str:
@@ -56,7 +64,9 @@ def full_name(last_name: str | None, first_name: str | None, middle_name: str | 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in: a manager of a reseller, an admin or a client's user."""
 
-    email = models.EmailField(_("email"), max_length=254)
+    email = models.EmailField(
+        _("email"), max_length=254, validators=[validate_email_local_part_ascii]
+    )
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
@@ -67,6 +77,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Whether the user can sign in to Django admin."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The last "forgot password" email (users.password_reset.password_reset_send):
+    # at most one per PASSWORD_RESET_MIN_INTERVAL, whichever worker sends it.
+    password_reset_sent_at = models.DateTimeField(
+        _("password reset link sent at"), null=True, blank=True, editable=False
+    )
 
     objects = UserManager()
 
@@ -160,7 +175,15 @@ class Reseller(models.Model):
     )
     # Autofill from the organization directory (DaData-compatible API).
     autofill_enabled = models.BooleanField(_("autofill service on"), default=False)
-    autofill_url = models.URLField(_("autofill service URL"), blank=True)
+    autofill_url = models.URLField(
+        _("autofill service URL"),
+        blank=True,
+        validators=[validate_autofill_url],
+        help_text=_(
+            "https:// and a public address: the server sends the API key there "
+            "(see DIRECTORY_ALLOW_PRIVATE_NETWORKS for a local stand-in)."
+        ),
+    )
     autofill_api_key = models.CharField(_("autofill service API key"), max_length=200, blank=True)
     autofill_fields = models.JSONField(
         _("fields filled by autofill"),
@@ -226,8 +249,6 @@ class Reseller(models.Model):
 
     def country_choices(self) -> list[tuple[str, str]]:
         """The (code, name) pairs the country select offers."""
-        from django_countries import countries
-
         if self.allowed_countries:
             allowed = {country.code for country in self.allowed_countries}
             return [(code, name) for code, name in countries if code in allowed]
@@ -288,3 +309,43 @@ class Manager(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == ManagerStatus.ACTIVE
+
+
+class PasswordResetRequest(models.Model):
+    """A "forgot password" request from an address, kept for
+    PASSWORD_RESET_ADDRESS_MINUTES: at most PASSWORD_RESET_ADDRESS_LIMIT of them
+    per address in that time queue anything (users.services)."""
+
+    address = models.CharField(_("address"), max_length=45)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["address", "requested_at"], name="users_reset_address_time"),
+            models.Index(fields=["requested_at"], name="users_reset_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PasswordResetEmail(models.Model):
+    """When a reset email was last queued for a typed email: at most one task
+    per email per PASSWORD_RESET_MIN_INTERVAL. The email is kept as a digest of
+    its folded form (users.backends.login_key), never in clear: the table
+    holds unknown emails as well as known ones."""
+
+    email_digest = models.CharField(_("email digest"), max_length=64, primary_key=True)
+    queued_at = models.DateTimeField(_("queued at"))
+
+    class Meta:
+        verbose_name = _("password reset email")
+        verbose_name_plural = _("password reset emails")
+        ordering = ["-queued_at"]
+        indexes = [models.Index(fields=["queued_at"], name="users_reset_email_time")]
+
+    def __str__(self) -> str:
+        return self.email_digest

@@ -1,10 +1,17 @@
 """Writes about users and managers."""
 
+import datetime as dt
+import hashlib
+
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
-from users.models import Manager
+from users.backends import login_key
+from users.models import Manager, PasswordResetEmail, PasswordResetRequest
 from users.roles import ROLE_GROUP_PREFIX, ROLE_PERMISSIONS, ensure_roles, role_group_name
+from users.tasks import send_password_reset
 
 
 @transaction.atomic
@@ -32,3 +39,50 @@ def manager_create(**fields) -> Manager:
     manager = Manager.objects.create(**fields)
     manager_role_sync(manager=manager)
     return manager
+
+
+# --- "forgot password" --------------------------------------------------------------
+
+
+def _email_digest(email: str) -> str:
+    return hashlib.sha256(login_key(email).encode()).hexdigest()
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, address: str, domain: str, use_https: bool) -> bool:
+    """Take a "forgot password" request and queue the reset email when the
+    limits allow; returns whether it queued one. The email is never looked up
+    here: a known, an unknown and a refused email get the same answer, and a
+    known and an unknown one cost the request the same work; the task finds
+    out whether there is anyone to send to (``users.password_reset.password_reset_send``).
+
+    Limits, kept in the database (every web worker counts the same rows):
+    PASSWORD_RESET_ADDRESS_LIMIT requests from one address (as django-axes
+    determines it) in PASSWORD_RESET_ADDRESS_MINUTES, the requests over it not
+    counted, so a flood neither queues nor grows the table; and one queued
+    task per email, folded as sign-in folds it, per PASSWORD_RESET_MIN_INTERVAL.
+    """
+    now = timezone.now()
+    window_start = now - dt.timedelta(minutes=settings.PASSWORD_RESET_ADDRESS_MINUTES)
+    interval_start = now - dt.timedelta(seconds=settings.PASSWORD_RESET_MIN_INTERVAL)
+    # Rows older than their limit's period are of no more use: each request
+    # prunes them (through the time indexes), so the tables stay small.
+    PasswordResetRequest.objects.filter(requested_at__lt=window_start).delete()
+    PasswordResetEmail.objects.filter(queued_at__lt=interval_start).delete()
+
+    address = address or "unknown"
+    recent = PasswordResetRequest.objects.filter(address=address, requested_at__gte=window_start)
+    if recent.count() >= settings.PASSWORD_RESET_ADDRESS_LIMIT:
+        return False
+    PasswordResetRequest.objects.create(address=address, requested_at=now)
+    # The digest is the primary key: of requests racing for one email, one
+    # inserts the row and queues; the others wait for it and find the row.
+    _row, created = PasswordResetEmail.objects.get_or_create(
+        email_digest=_email_digest(email), defaults={"queued_at": now}
+    )
+    if not created:
+        return False
+
+    # A row of this transaction (django-tasks-db): queued only if the request commits.
+    send_password_reset.enqueue(email=email, domain=domain, use_https=use_https)
+    return True

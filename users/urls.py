@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from users.forms import LoginForm, PasswordResetRequestForm
+from users.forms import LoginForm
+from users.views import PasswordResetRequestView
 
 urlpatterns = [
     path(
@@ -28,16 +29,9 @@ urlpatterns = [
         name="password_change_done",
     ),
     # "Forgot password": the request answers alike for every email (see
-    # PasswordResetRequestForm); the link leads to Django's confirm view.
-    path(
-        "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="users/password_reset_form.html",
-            form_class=PasswordResetRequestForm,
-            success_url=reverse_lazy("password_reset_done"),
-        ),
-        name="password_reset",
-    ),
+    # users.services.password_reset_request); the link leads to Django's
+    # confirm view.
+    path("password/reset/", PasswordResetRequestView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(template_name="users/password_reset_done.html"),

@@ -43,3 +43,15 @@ def validate_phone(value: str) -> None:
         raise ValidationError(
             _("Store the phone in E.164 format, for example +79161234567."), code="not_e164"
         )
+
+
+def validate_email_local_part_ascii(value: str) -> None:
+    """The part of an email before "@" must be ASCII. Look-alike letters from
+    other alphabets ("ſ", "ı", Cyrillic "а") make an address that reads like
+    another person's; the panel does not create such logins."""
+    local_part = value.rpartition("@")[0] if "@" in value else value
+    if not local_part.isascii():
+        raise ValidationError(
+            _("Use only Latin letters, digits and punctuation before “@”."),
+            code="email_local_part_not_ascii",
+        )

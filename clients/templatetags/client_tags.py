@@ -10,14 +10,15 @@ from django.forms import widgets
 from django.forms.boundfield import BoundField, BoundWidget
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.formats import get_format, number_format
+from django.utils.formats import date_format, get_format, number_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
 from clients.events import event_wording
-from clients.models import ClientEvent
-from clients.selectors import ClientRow, ClientTotal
+from clients.models import Client, ClientEvent, ClientStatus, PostpayPermission
+from clients.selectors import AttributeRow, ClientRow, ClientTotal
+from rules.models import AttributeValueType
 from users.validators import phone_for_display
 
 register = template.Library()
@@ -99,19 +100,31 @@ class _ListRows:
             reverse("clients:detail", args=[marker])
         ).partition(str(marker))
         self.moment = _moment_formatter(get_format("SHORT_DATETIME_FORMAT"))
-        self.badges: dict[tuple[str, str], str] = {}
+        # The labels, each looked up (and translated) once per value.
+        self.statuses = {value: str(label) for value, label in ClientStatus.choices}
+        self.postpays = {value: str(label) for value, label in PostpayPermission.choices}
+        self._countries = Client._meta.get_field("country").countries
+        self._country_names: dict[str, str] = {}
+        self.badges: dict[str, str] = {}
 
-    def badge(self, status: str, label: str) -> str:
-        key = (status, label)
-        if key not in self.badges:
-            self.badges[key] = status_badge(status, label)
-        return self.badges[key]
+    def badge(self, status: str) -> str:
+        if status not in self.badges:
+            self.badges[status] = status_badge(status, self.statuses.get(status, status))
+        return self.badges[status]
+
+    def country(self, code: str) -> str:
+        if code not in self._country_names:
+            self._country_names[code] = str(self._countries.name(code)) if code else ""
+        return self._country_names[code]
 
     def line(self, client: ClientRow) -> str:
         escape = html.escape
         url = f"{self.url_head}{client.pk}{self.url_tail}"
         reseller = f"<td>{escape(client.reseller)}</td>" if self.show_reseller else ""
-        postpay = f"<td>{escape(client.postpay_label)}</td>" if self.show_postpay else ""
+        postpay = ""
+        if self.show_postpay:
+            label = self.postpays.get(client.postpay_permission, client.postpay_permission)
+            postpay = f"<td>{escape(label)}</td>"
         if client.phone:
             phone = (
                 f'<a href="tel:{escape(client.phone)}">'
@@ -124,13 +137,13 @@ class _ListRows:
             f'<td><a href="{url}">{client.pk}</a></td>'
             f"{reseller}"
             f'<td><a href="{url}">{escape(client.name)}</a></td>'
-            f"<td>{self.badge(client.status, client.status_label)}</td>"
+            f"<td>{self.badge(client.status)}</td>"
             '<td class="text-nowrap">'
             f'<span class="rule-badge" data-rule-colour="{escape(client.service_rule_colour)}">'
             f"</span> {escape(client.service_rule)}</td>"
             f"<td>{escape(client.client_type)}</td>"
             f"<td>{escape(client.manager or EMPTY)}</td>"
-            f"<td>{escape(client.country_name)}</td>"
+            f"<td>{escape(self.country(client.country))}</td>"
             f"<td>{escape(client.city)}</td>"
             f'<td class="text-nowrap">{phone}</td>'
             f"<td>{escape(client.owner_name or EMPTY)}</td>"
@@ -261,6 +274,25 @@ def phone_link(value: str) -> SafeString | str:
     if not value:
         return EMPTY
     return format_html('<a href="tel:{}">{}</a>', value, phone_for_display(value))
+
+
+@register.filter
+def attribute_value(row: AttributeRow) -> str:
+    """A client's attribute value as the page shows it: a checkbox as yes or
+    no, a password hidden, a list option by its name, a date in the reader's
+    short format; "" for no value."""
+    if row.value_type == AttributeValueType.CHECKBOX:
+        return gettext("Yes") if row.value else gettext("No")
+    if row.value_type == AttributeValueType.PASSWORD:
+        return "••••••" if row.value else ""
+    if row.value_type == AttributeValueType.LIST:
+        return row.option_name or row.value
+    if row.value_type == AttributeValueType.DATE and row.value:
+        try:
+            return date_format(dt.date.fromisoformat(row.value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return row.value
+    return row.value
 
 
 @register.filter

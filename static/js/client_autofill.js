@@ -1,6 +1,6 @@
 // The Add client page: suggestions from the organization directory.
 // The company name and the INN field are comboboxes (see
-// clients/forms.py: autofill_input_attrs); htmx asks the server as the
+// clients/forms.py: autofill_input_attrs; combobox.js); htmx asks the server as the
 // operator types and fills the listbox. Here: ↑/↓ move through the
 // suggestions, Enter or a click chooses one, Escape closes the list. Choosing
 // fills the inputs named in the option's data-autofill-values (the server
@@ -8,46 +8,16 @@
 "use strict";
 
 (function () {
+  const combobox = window.panelCombobox;
   const byId = (id) => document.getElementById(id);
   const listOf = (input) => byId(input.dataset.autofillListbox);
-  const optionsOf = (list) => Array.from(list?.querySelectorAll('[role="option"]') || []);
   const inputFor = (list) => document.querySelector(`[data-autofill-listbox="${list.id}"]`);
 
-  function close(input) {
-    const list = listOf(input);
-    if (list) list.replaceChildren();
-    input.setAttribute("aria-expanded", "false");
-    input.removeAttribute("aria-activedescendant");
-  }
-
-  function activeIndex(list) {
-    return optionsOf(list).findIndex((option) => option.classList.contains("active"));
-  }
-
-  function setActive(input, index) {
-    const all = optionsOf(listOf(input));
-    all.forEach((option, i) => {
-      const active = i === index;
-      option.classList.toggle("active", active);
-      option.setAttribute("aria-selected", active ? "true" : "false");
-      if (active) option.scrollIntoView({ block: "nearest" });
-    });
-    if (index >= 0 && all[index]) {
-      input.setAttribute("aria-activedescendant", all[index].id);
-    } else {
-      input.removeAttribute("aria-activedescendant");
-    }
-  }
-
-  function clearError(field) {
-    field.classList.remove("is-invalid");
-    const feedback =
-      byId(`${field.id}_error`) || field.parentElement?.querySelector(".invalid-feedback");
-    if (feedback) feedback.remove();
-  }
+  const close = (input) => combobox.close(input, listOf(input));
+  const clearError = combobox.clearError;
 
   function fill(values) {
-    const form = byId("client-create-form");
+    const form = document.querySelector("form[data-client-form]");
     if (!form) return;
     for (const [name, value] of Object.entries(values)) {
       const field = form.elements.namedItem(name);
@@ -84,18 +54,13 @@
     const input = event.target;
     if (!(input instanceof HTMLInputElement) || !input.dataset.autofillListbox) return;
     const list = listOf(input);
-    const all = optionsOf(list);
+    if (combobox.move(event, input, list)) return;
+    const all = combobox.options(list);
     const open = Boolean(list && list.children.length > 0);
-    if (event.key === "ArrowDown" && all.length) {
-      event.preventDefault();
-      setActive(input, Math.min(activeIndex(list) + 1, all.length - 1));
-    } else if (event.key === "ArrowUp" && all.length) {
-      event.preventDefault();
-      setActive(input, Math.max(activeIndex(list) - 1, 0));
-    } else if (event.key === "Enter" && all.length) {
+    if (event.key === "Enter" && all.length) {
       // With suggestions shown, Enter chooses (or closes them); it never submits the page.
       event.preventDefault();
-      const index = activeIndex(list);
+      const index = combobox.activeIndex(list);
       if (index >= 0) choose(input, all[index]);
       else close(input);
     } else if (event.key === "Escape" && open) {
@@ -141,8 +106,7 @@
     if (!(list instanceof Element) || !list.classList.contains("autofill-results")) return;
     const input = inputFor(list);
     if (!input) return;
-    input.setAttribute("aria-expanded", optionsOf(list).length > 0 ? "true" : "false");
-    setActive(input, -1);
+    combobox.filled(input, list);
   });
 
   // The endpoint never fails, but the network may: an old list must not linger.

@@ -1,10 +1,12 @@
-// The Add client page: owner mode, owner search keyboard, one-click fixes.
+// The Add client page (owner mode, owner search keyboard) and both the Add
+// client and Edit client pages (one-click fixes, the error summary).
 // Everything here enhances buttons and fields that also work without
 // JavaScript (they then submit the page and the server does the same).
 "use strict";
 
 (function () {
-  const form = () => document.getElementById("client-create-form");
+  // The Add client and Edit client forms.
+  const form = () => document.querySelector("form[data-client-form]");
   const byId = (id) => document.getElementById(id);
 
   // Owner: existing user or new user -------------------------------------------
@@ -26,29 +28,10 @@
     });
   }
 
-  // Owner search: a combobox over the htmx-filled listbox ------------------------
+  // Owner search: a combobox (combobox.js) over the htmx-filled listbox ----------
+  const combobox = window.panelCombobox;
   const query = () => byId("id_owner-query");
   const results = () => byId("owner-results");
-  const options = () => Array.from(results()?.querySelectorAll('[role="option"]') || []);
-
-  function setActive(index) {
-    const all = options();
-    all.forEach((option, i) => {
-      const active = i === index;
-      option.classList.toggle("active", active);
-      option.setAttribute("aria-selected", active ? "true" : "false");
-      if (active) option.scrollIntoView({ block: "nearest" });
-    });
-    if (index >= 0 && all[index]) {
-      query().setAttribute("aria-activedescendant", all[index].id);
-    } else {
-      query().removeAttribute("aria-activedescendant");
-    }
-  }
-
-  function activeIndex() {
-    return options().findIndex((option) => option.classList.contains("active"));
-  }
 
   function chooseOwner(userId, label) {
     const hidden = byId("id_owner-user");
@@ -63,52 +46,42 @@
       strong.textContent = label;
       selected.append(prefix, strong);
     }
-    const list = results();
-    if (list) list.replaceChildren();
-    if (query()) {
-      query().setAttribute("aria-expanded", "false");
-      query().removeAttribute("aria-activedescendant");
-    }
+    if (query()) combobox.close(query(), results());
+    else results()?.replaceChildren();
     setOwnerMode("existing");
   }
 
   function onQueryKeydown(event) {
-    const all = options();
-    if (event.key === "ArrowDown" && all.length) {
+    if (combobox.move(event, query(), results())) return;
+    const all = combobox.options(results());
+    if (event.key === "Enter") {
+      // Enter chooses here (the only user found, too); it never submits the page.
       event.preventDefault();
-      setActive(Math.min(activeIndex() + 1, all.length - 1));
-    } else if (event.key === "ArrowUp" && all.length) {
-      event.preventDefault();
-      setActive(Math.max(activeIndex() - 1, 0));
-    } else if (event.key === "Enter") {
-      // Enter chooses here; it never submits the page from the search box.
-      event.preventDefault();
-      const index = activeIndex() >= 0 ? activeIndex() : all.length === 1 ? 0 : -1;
+      const active = combobox.activeIndex(results());
+      const index = active >= 0 ? active : all.length === 1 ? 0 : -1;
       if (index >= 0) chooseOwner(all[index].dataset.userId, all[index].dataset.userLabel);
     } else if (event.key === "Escape") {
-      results()?.replaceChildren();
-      query().setAttribute("aria-expanded", "false");
+      combobox.close(query(), results());
     }
   }
 
   // One-click fixes ------------------------------------------------------------------
-  function clearError(field) {
-    field.classList.remove("is-invalid");
-    const feedback = byId(`${field.id}_error`) || field.parentElement.querySelector(".invalid-feedback");
-    if (feedback) feedback.remove();
-  }
+  const clearError = combobox.clearError;
 
+  // The pairs come from the page (clients/contract_copy.py), as the server copies them.
   function copyContractPerson() {
-    const pairs = [
-      ["id_contract_person-first_name", "id_owner-new_first_name"],
-      ["id_contract_person-last_name", "id_owner-new_last_name"],
-      ["id_contract_person-middle_name", "id_owner-new_middle_name"],
-      ["id_contract_person-email", "id_owner-new_email"],
-    ];
-    for (const [from, to] of pairs) {
-      const source = byId(from);
-      const target = byId(to);
-      if (source && target) target.value = source.value;
+    let pairs = {};
+    try {
+      pairs = JSON.parse(form().dataset.copyContractPerson || "{}");
+    } catch (error) {
+      pairs = {};
+    }
+    for (const [from, to] of Object.entries(pairs)) {
+      const source = form().elements.namedItem(from);
+      const target = form().elements.namedItem(to);
+      if (source instanceof HTMLInputElement && target instanceof HTMLInputElement) {
+        target.value = source.value;
+      }
     }
     setOwnerMode("new");
   }
@@ -155,10 +128,8 @@
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target && event.detail.target.id === "owner-results") {
-      const expanded = options().length > 0;
-      query()?.setAttribute("aria-expanded", expanded ? "true" : "false");
-      setActive(-1);
+    if (event.detail.target && event.detail.target.id === "owner-results" && query()) {
+      combobox.filled(query(), results());
     }
   });
 

@@ -2,22 +2,19 @@
 and in Russian, the panel's default language: an operator types part of a
 company name, picks a suggestion with the keyboard, sees the fields filled
 and creates the client; with the directory stopped the page still creates
-one. The README's screenshot (docs/add-client.png) is taken here."""
+one. The screenshot of docs/operators.md (docs/add-client.png) is taken here."""
 
-import os
 import re
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
-from django.db import connections
 
-from clients.directory_stub import start_stub
 from clients.models import Client
-from tests.clients.test_browser_client_create import CHROMIUM, CHROMIUM_ARGS, sign_in
+from tests.browser import chromium_page
+from tests.clients.test_browser_client_create import sign_in
 from users.models import AutofillField
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("empty_cache")]
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "add-client.png"
 COMPANY_NAME = "#id_client_info-company_name"
@@ -41,44 +38,8 @@ FILLED = {
 @pytest.fixture
 def page(live_server, monkeypatch):
     """A page in Russian: no language switch, the browser asks for ru-RU."""
-    if not os.path.exists(CHROMIUM):
-        message = f"Debian's Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            locale="ru-RU",
-            extra_http_headers={"Accept-Language": "ru-RU,ru"},
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        # The test's ORM calls, made while Playwright's event loop runs in this
-        # thread, had a database connection of their own (Django keeps one per
-        # async context): close it, or it outlives the test database.
-        connections.close_all()
-        context.close()
-        browser.close()
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def stub():
-    server = start_stub()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with chromium_page(monkeypatch, language="ru") as page:
+        yield page
 
 
 def switch_on(reseller, url: str) -> None:
@@ -146,7 +107,7 @@ def test_an_operator_picks_a_company_from_the_directory(
     page.fill("#id_contacts-postal_code", "119020")
     fill_the_rest(page)
 
-    # The screenshot for the README: all filled, the list open once more.
+    # The screenshot for docs/operators.md: all filled, the list open once more.
     name.press("End")
     name.press("Backspace")
     name.press_sequentially("Р", delay=40)

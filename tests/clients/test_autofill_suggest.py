@@ -10,13 +10,14 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
-from clients.directory_stub import load_parties, start_stub
+from clients.directory_stub import load_parties
 from rules.models import AccountValidationSettings
 from tests.conftest import make_manager
 from users.models import AutofillField, ManagerRole
+
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 SUGGEST_URL = reverse("clients:autofill_suggest")
 CREATE_URL = reverse("clients:create")
@@ -69,21 +70,6 @@ class Options(HTMLParser):
 
     def text(self, index: int) -> str:
         return " ".join(self.options[index]["text"].split())
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def stub():
-    server = start_stub()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def switch_on(reseller, url: str, fields=tuple(AutofillField.values)) -> None:

@@ -2,59 +2,23 @@
 switches the type, copies the contract person, searches the owner with the
 keyboard and creates the client; a double click creates one client."""
 
-import os
 import re
 
 import pytest
-from django.db import connections
 from django_tasks_db.models import DBTaskResult
 
 from clients.models import AccessLevel, Client, EventType
 from notifications.models import Delivery
-from tests.conftest import PASSWORD, make_client, make_user
+from tests.browser import chromium_page
+from tests.conftest import PASSWORD, VALID_INN, make_client, make_user
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VALID_INN = "7707083893"
 
 
 @pytest.fixture
 def page(live_server, monkeypatch):
-    if not os.path.exists(CHROMIUM):
-        message = f"Debian's Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)  # CI must run the browser tests, never skip them
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own
-    # ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            locale="en-US",
-            extra_http_headers={"Accept-Language": "en"},
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        # The test's ORM calls, made while Playwright's event loop runs in this
-        # thread, had a database connection of their own (Django keeps one per
-        # async context): close it, or it outlives the test database.
-        connections.close_all()
-        context.close()
-        browser.close()
+    with chromium_page(monkeypatch, language="en") as page:
+        yield page
 
 
 def sign_in(page, live_server, manager) -> None:

@@ -1,12 +1,9 @@
 """The Add client page as a browser without JavaScript uses it: every POST is
 built from the fields the page rendered, then filled in like an operator."""
 
-from html.parser import HTMLParser
-
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import translation
 
 from clients.models import (
     AccessLevel,
@@ -19,20 +16,13 @@ from clients.models import (
 )
 from notifications.models import Delivery
 from rules.models import Attribute, AttributeOption, AttributeValueType
-from tests.conftest import make_client, make_manager, make_user
+from tests.conftest import VALID_INN, VALID_KPP, VALID_OGRN, make_client, make_manager, make_user
+from tests.pages import FormFields, form_fields, person, select_options
 from users.models import PostpayMode, User
 
 CREATE_URL = reverse("clients:create")
-VALID_INN = "7707083893"
-VALID_OGRN = "1027700132195"
-VALID_KPP = "773601001"
 
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(autouse=True)
@@ -40,103 +30,13 @@ def notifications_on(client_created_handler):
     """Creating a client queues its notification, as in production."""
 
 
-class _FormFields(HTMLParser):
-    """The name/value pairs a browser would submit from one form (submit
-    buttons aside: the test names the button it presses)."""
-
-    def __init__(self, form_id: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.form_id = form_id
-        self.inside = False
-        self.fields: dict[str, str] = {}
-        self.rendered: list[str] = []  # every field name, in page order
-        self.select: dict | None = None
-        self.textarea: dict | None = None
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        attributes = dict(attrs)
-        if tag == "form":
-            self.inside = attributes.get("id") == self.form_id
-            return
-        if not self.inside:
-            return
-        name = attributes.get("name")
-        if tag == "input" and name:
-            kind = attributes.get("type", "text")
-            if kind in {"submit", "button", "image", "reset"}:
-                return
-            self.rendered.append(name)
-            if kind in {"checkbox", "radio"}:
-                if "checked" in attributes:
-                    self.fields[name] = attributes.get("value") or "on"
-                return
-            self.fields[name] = attributes.get("value") or ""
-        elif tag == "select" and name:
-            self.rendered.append(name)
-            self.select = {"name": name, "first": None, "selected": None}
-        elif tag == "option" and self.select is not None:
-            value = attributes.get("value", "")
-            if self.select["first"] is None:
-                self.select["first"] = value
-            if "selected" in attributes:
-                self.select["selected"] = value
-        elif tag == "textarea" and name:
-            self.rendered.append(name)
-            self.textarea = {"name": name, "text": []}
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.inside = False
-        elif tag == "select" and self.select is not None:
-            chosen = self.select["selected"]
-            self.fields[self.select["name"]] = (
-                chosen if chosen is not None else self.select["first"]
-            )
-            self.select = None
-        elif tag == "textarea" and self.textarea is not None:
-            self.fields[self.textarea["name"]] = "".join(self.textarea["text"]).removeprefix("\n")
-            self.textarea = None
-
-    def handle_data(self, data: str) -> None:
-        if self.textarea is not None:
-            self.textarea["text"].append(data)
-
-
-def page_fields(response) -> _FormFields:
-    parser = _FormFields("client-create-form")
-    parser.feed(response.content.decode())
-    return parser
+def page_fields(response) -> FormFields:
+    return form_fields(response.content.decode())
 
 
 def page_data(response) -> dict[str, str]:
     """What submitting the page as rendered would send."""
     return dict(page_fields(response).fields)
-
-
-def person(data: dict, **extra) -> dict:
-    """Fill the always-present sections with a valid private person."""
-    data.update(
-        {
-            "contacts-region": "Москва",
-            "contacts-city": "Москва",
-            "contacts-postal_code": "125009",
-            "contacts-address_line1": "ул. Тверская, 1",
-            "contacts-phone": "+7 916 123-45-67",
-            "contacts-email": "ivanov@example.com",
-            "contract_person-first_name": "Иван",
-            "contract_person-last_name": "Иванов",
-            "contract_person-middle_name": "Петрович",
-            "contract_person-email": "ivan@example.com",
-            "owner-mode": "new",
-            "owner-new_first_name": "Мария",
-            "owner-new_last_name": "Иванова",
-            "owner-new_email": "maria@example.com",
-            "attributes-passport_series": "4510",
-            "attributes-passport_number": "123456",
-        }
-    )
-    data.update(extra)
-    return data
 
 
 def press(browser, response, button: str, value: str = "1", **changes):
@@ -159,32 +59,7 @@ def company_page(browser):
 
 
 def _options(response, name: str) -> list[tuple[str, str]]:
-    """The (value, label) options of a select."""
-
-    class Options(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.inside = False
-            self.items: list[list[str]] = []
-
-        def handle_starttag(self, tag, attrs):
-            attributes = dict(attrs)
-            if tag == "select":
-                self.inside = attributes.get("name") == name
-            elif tag == "option" and self.inside:
-                self.items.append([attributes.get("value", ""), ""])
-
-        def handle_endtag(self, tag):
-            if tag == "select":
-                self.inside = False
-
-        def handle_data(self, data):
-            if self.inside and self.items:
-                self.items[-1][1] += data.strip()
-
-    parser = Options()
-    parser.feed(response.content.decode())
-    return [tuple(item) for item in parser.items]
+    return select_options(response.content.decode(), name)
 
 
 def messages_of(response) -> list[str]:

@@ -7,28 +7,17 @@ from html import unescape as html_unescape
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
 from clients.models import Client, ClientAccess, ClientEvent
 from notifications.models import Delivery
 from rules.models import Attribute, AttributeValueType
-from tests.clients.test_client_create_page import (
-    CREATE_URL,
-    VALID_INN,
-    company_page,
-    page_data,
-    person,
-)
-from tests.conftest import make_client, make_user
+from tests.clients.test_client_create_page import CREATE_URL, company_page, page_data
+from tests.conftest import VALID_INN, make_client, make_user
+from tests.pages import person
 from users.models import PostpayMode, User
 
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(autouse=True)
@@ -250,6 +239,43 @@ def test_another_resellers_owner_is_rejected(petr_browser, blank, root_reseller,
         )
 
 
+def test_typing_and_rule_errors_show_in_one_round(petr_browser, blank, sub_reseller, sub_rules):
+    """What the forms cannot read (an empty city, a malformed email) and what
+    the service refuses (a forbidden region, a taken email, a bad INN format)
+    are shown together, and each field shows one error, not two."""
+    known = make_user(email="known@example.com", first_name="Анна", last_name="Белова")
+    make_client(reseller=sub_reseller, rules=sub_rules, owner=known)
+    data = person(
+        blank,
+        **{
+            "contacts-city": "",
+            "contacts-region": "Crimea",
+            "contract_person-email": "x@",
+            "owner-new_email": "KNOWN@example.com",
+            "attributes-passport_series": "45 10",
+        },
+    )
+    response = submit(petr_browser, data)
+    assert field_errors(response, "id_contacts-city").count("<strong>") == 1
+    assert "forbidden list" in field_errors(response, "id_contacts-region")
+    assert "valid email" in field_errors(response, "id_contract_person-email")
+    assert "select this user as the owner instead" in field_errors(response, "id_owner-new_email")
+    assert "Enter the value in the format" in field_errors(
+        response, "id_attributes-passport_series"
+    )
+    assert summary(response) == ["Contacts", "Contract person", "Owner", "Additional information"]
+
+
+def test_a_wrong_client_type_still_shows_the_other_sections_errors(petr_browser, blank, root_rules):
+    data = person(
+        blank,
+        **{"client_info-client_type": str(root_rules["person"].pk), "contacts-region": "Crimea"},
+    )
+    response = submit(petr_browser, data)
+    assert "Select a valid choice." in field_errors(response, "id_client_info-client_type")
+    assert "forbidden list" in field_errors(response, "id_contacts-region")
+
+
 def test_the_service_has_the_last_word(petr_browser, blank, monkeypatch):
     """An error only the service finds lands beside its field too."""
     from django.core.exceptions import ValidationError
@@ -259,8 +285,8 @@ def test_the_service_has_the_last_word(petr_browser, blank, monkeypatch):
     def refuse(**kwargs):
         raise ValidationError(
             {
-                "city": ["Closed for the winter."],
-                "new_owner.email": ["Not this one."],
+                "contacts.city": ["Closed for the winter."],
+                "owner.new_email": ["Not this one."],
                 "attributes.passport_number": ["Stolen."],
                 "something_else": ["Try again later."],
             }

@@ -13,10 +13,11 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from clients import services
-from clients.forms import ClientCreatePage
+from clients import selectors, services
+from clients.forms.page import ClientCreatePage
 from clients.models import Client
-from tests.clients.test_client_create_page import CREATE_URL, page_data, person
+from tests.clients.test_client_create_page import CREATE_URL, page_data
+from tests.pages import person
 from users.models import User
 
 pytestmark = [
@@ -107,9 +108,9 @@ def page(petr_browser, sub_rules, client_created_handler) -> dict:
 
 
 def test_a_page_validated_after_the_other_submit_committed(petr_browser, page, monkeypatch):
-    """The second submit looked for the page's client before the first
-    committed and validates the page after: the new owner's email is taken by
-    then. It leads to the first's client, not to an error beside the email."""
+    """The second submit reads its page while the first creates, and reaches
+    the service after the first committed (the new owner's email is taken by
+    then). It leads to the first's client, not to an error beside the email."""
     second_looked, first_done = threading.Event(), threading.Event()
 
     def second_waits() -> None:
@@ -136,9 +137,9 @@ def test_the_service_validates_after_the_other_submit_committed(petr_browser, pa
         wait(first_done)
 
     monkeypatch.setattr(
-        services,
+        selectors,
         "new_owner_email_problem",
-        in_thread("second", second_waits, services.new_owner_email_problem),
+        in_thread("second", second_waits, selectors.new_owner_email_problem),
     )
     first_creates_after(monkeypatch, second_in_service, first_done)
 
@@ -166,8 +167,8 @@ def test_both_inserts_meet_at_the_unique_token(petr_browser, page, monkeypatch):
 
     monkeypatch.setattr(
         services,
-        "_log_creation",
-        in_thread("first", first_holds_its_transaction, services._log_creation),
+        "client_event_record",
+        in_thread("first", first_holds_its_transaction, services.client_event_record),
     )
     monkeypatch.setattr(
         ClientCreatePage,

@@ -3,14 +3,15 @@ nothing behind (no client, user, access, attribute value, event or queued
 notification)."""
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
-from clients import services
+from clients import selectors, services
+from clients.inputs import Agreements, ClientInfo, Contacts, ContractPerson, ExistingOwner, NewOwner
 from clients.models import (
     AccessLevel,
     Client,
@@ -22,21 +23,13 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
-from clients.services import DuplicateSubmission, NewOwner, client_create
+from clients.services import DuplicateSubmission
 from notifications.models import Delivery
 from rules.models import Attribute, AttributeOption, AttributeValueType
-from tests.conftest import make_client, make_manager, make_user
+from tests.conftest import VALID_INN, VALID_KPP, VALID_OGRN, make_client, make_manager, make_user
 from users.models import PostpayMode, User
 
-VALID_INN = "7707083893"
-VALID_OGRN = "1027700132195"
-VALID_KPP = "773601001"
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(autouse=True)
@@ -60,38 +53,66 @@ def written() -> dict[str, int]:
     return counts
 
 
-def arguments(rules: dict, **overrides) -> dict:
-    """A valid private person for the reseller of ``rules``."""
+def arguments(
+    rules: dict,
+    *,
+    client_info: dict | None = None,
+    contacts: dict | None = None,
+    contract_person: dict | None = None,
+    **overrides,
+) -> dict:
+    """A valid private person for the reseller of ``rules``; the dicts
+    change fields of their section, the other keywords replace arguments."""
     values = {
-        "client_type": rules["person"],
-        "service_rule": rules["standard"],
-        "country": "RU",
-        "region": "Москва",
-        "city": "Москва",
-        "postal_code": "125009",
-        "address_line1": "ул. Тверская, 1",
-        "phone": "+7 916 123-45-67",
-        "email": "ivanov@example.com",
-        "contract_first_name": "Иван",
-        "contract_middle_name": "Петрович",
-        "contract_last_name": "Иванов",
-        "contract_email": "ivanov@example.com",
-        "new_owner": NewOwner(first_name="Иван", last_name="Иванов", email="Owner@Example.com"),
+        "client_info": ClientInfo(client_type=rules["person"], service_rule=rules["standard"]),
+        "contacts": Contacts(
+            country="RU",
+            region="Москва",
+            city="Москва",
+            postal_code="125009",
+            address_line1="ул. Тверская, 1",
+            phone="+7 916 123-45-67",
+            email="ivanov@example.com",
+        ),
+        "contract_person": ContractPerson(
+            first_name="Иван",
+            middle_name="Петрович",
+            last_name="Иванов",
+            email="ivanov@example.com",
+        ),
+        "owner": NewOwner(first_name="Иван", last_name="Иванов", email="Owner@Example.com"),
         "attributes": {"passport_series": "4510", "passport_number": "123456"},
     }
+    for section, changes in (
+        ("client_info", client_info),
+        ("contacts", contacts),
+        ("contract_person", contract_person),
+    ):
+        if changes:
+            values[section] = replace(values[section], **changes)
     values.update(overrides)
     return values
 
 
-def company_arguments(rules: dict, **overrides) -> dict:
-    values = arguments(
+def company_arguments(
+    rules: dict, *, company_name: str = "Ромашка", client_info: dict | None = None, **overrides
+) -> dict:
+    overrides.setdefault("attributes", {"inn": VALID_INN, "kpp": VALID_KPP, "ogrn": VALID_OGRN})
+    return arguments(
         rules,
-        client_type=rules["company"],
-        company_name="Ромашка",
-        attributes={"inn": VALID_INN, "kpp": VALID_KPP, "ogrn": VALID_OGRN},
+        client_info={
+            "client_type": rules["company"],
+            "company_name": company_name,
+            **(client_info or {}),
+        },
+        **overrides,
     )
-    values.update(overrides)
-    return values
+
+
+def client_create(*, actor, **kwargs):
+    """services.client_create for the actor's own reseller unless told."""
+    kwargs.setdefault("reseller", actor.reseller)
+    return services.client_create(actor=actor, **kwargs)
 
 
 def assert_rejected(actor, expected: dict[str, str], **kwargs) -> ValidationError:
@@ -152,7 +173,15 @@ def test_calls_notify_with_the_event_client_and_actor(petr, sub_rules, monkeypat
     calls = []
     monkeypatch.setattr(services, "notify", lambda **kwargs: calls.append(kwargs))
     client = client_create(actor=petr, **arguments(sub_rules))
-    assert calls == [{"event": EventType.CLIENT_CREATED, "client": client, "actor": petr.user}]
+    assert calls == [
+        {
+            "event": EventType.CLIENT_CREATED,
+            "client": client,
+            "actor": petr.user,
+            "recipients": None,  # the owner
+            "log_entry": ClientEvent.objects.get(client=client),
+        }
+    ]
 
 
 def test_a_failing_notification_leaves_nothing_behind(petr, sub_rules, monkeypatch):
@@ -180,24 +209,30 @@ def test_an_existing_owner_gets_the_owner_access(petr, sub_rules, sub_reseller):
     known = make_user(email="known@example.com")
     make_client(reseller=sub_reseller, rules=sub_rules, owner=known)
     users = User.objects.count()
-    client = client_create(actor=petr, **arguments(sub_rules, new_owner=None, owner=known))
+    client = client_create(
+        actor=petr, **arguments(sub_rules, owner=ExistingOwner(user_id=known.pk))
+    )
     assert User.objects.count() == users
     assert client.accesses.get().user == known
 
 
 def test_the_root_reseller_reaches_every_user(irina, root_rules):
     stranger = make_user(email="stranger@example.com")
-    client = client_create(actor=irina, **arguments(root_rules, new_owner=None, owner=stranger))
+    client = client_create(
+        actor=irina, **arguments(root_rules, owner=ExistingOwner(user_id=stranger.pk))
+    )
     assert client.accesses.get(level=AccessLevel.OWNER).user == stranger
 
 
 def test_a_manager_of_the_reseller_is_assigned(petr, sub_rules):
-    client = client_create(actor=petr, **arguments(sub_rules, manager=petr))
+    client = client_create(actor=petr, **arguments(sub_rules, client_info={"manager": petr}))
     assert client.manager == petr
 
 
 def test_phone_without_plus_is_read_in_the_chosen_country(petr, sub_rules):
-    client = client_create(actor=petr, **arguments(sub_rules, phone="8 (916) 123-45-67"))
+    client = client_create(
+        actor=petr, **arguments(sub_rules, contacts={"phone": "8 (916) 123-45-67"})
+    )
     assert client.phone == "+79161234567"
 
 
@@ -215,30 +250,32 @@ def test_display_name_falls_back_to_the_contract_person(petr, sub_rules):
 def test_another_resellers_client_type_is_rejected(petr, sub_rules, root_rules):
     assert_rejected(
         petr,
-        {"client_type": "Select a client type of your reseller."},
-        **arguments(sub_rules, client_type=root_rules["person"]),
+        {"client_info.client_type": "Select a client type of your reseller."},
+        **arguments(sub_rules, client_info={"client_type": root_rules["person"]}),
     )
 
 
 def test_another_resellers_service_rule_is_rejected(petr, sub_rules, root_rules):
     assert_rejected(
         petr,
-        {"service_rule": "Select a service rule of your reseller."},
-        **arguments(sub_rules, service_rule=root_rules["vip"]),
+        {"client_info.service_rule": "Select a service rule of your reseller."},
+        **arguments(sub_rules, client_info={"service_rule": root_rules["vip"]}),
     )
 
 
 def test_another_resellers_manager_is_rejected(petr, irina, sub_rules):
     assert_rejected(
         petr,
-        {"manager": "Select a manager of your reseller."},
-        **arguments(sub_rules, manager=irina),
+        {"client_info.manager": "Select a manager of your reseller."},
+        **arguments(sub_rules, client_info={"manager": irina}),
     )
 
 
 def test_an_inactive_manager_is_rejected(petr, oleg, sub_rules):
     assert_rejected(
-        petr, {"manager": "Select an active manager."}, **arguments(sub_rules, manager=oleg)
+        petr,
+        {"client_info.manager": "Select an active manager."},
+        **arguments(sub_rules, client_info={"manager": oleg}),
     )
 
 
@@ -257,8 +294,8 @@ def test_an_owner_out_of_the_resellers_reach_is_rejected(
     make_client(reseller=root_reseller, rules=root_rules, owner=outsider)
     assert_rejected(
         petr,
-        {"owner": "Select a user of your reseller's clients."},
-        **arguments(sub_rules, new_owner=None, owner=outsider),
+        {"owner.user": "Select a user of your reseller's clients."},
+        **arguments(sub_rules, owner=ExistingOwner(user_id=outsider.pk)),
     )
 
 
@@ -268,7 +305,7 @@ def test_an_owner_out_of_the_resellers_reach_is_rejected(
 def test_a_company_needs_its_company_name(petr, sub_rules):
     assert_rejected(
         petr,
-        {"company_name": "This field is required."},
+        {"client_info.company_name": "This field is required."},
         **company_arguments(sub_rules, company_name="  "),
     )
 
@@ -276,8 +313,8 @@ def test_a_company_needs_its_company_name(petr, sub_rules):
 def test_a_private_person_has_no_company_name(petr, sub_rules):
     assert_rejected(
         petr,
-        {"company_name": "This client type has no company name."},
-        **arguments(sub_rules, company_name="Ромашка"),
+        {"client_info.company_name": "This client type has no company name."},
+        **arguments(sub_rules, client_info={"company_name": "Ромашка"}),
     )
 
 
@@ -294,7 +331,9 @@ def test_a_private_person_has_no_company_name(petr, sub_rules):
 )
 def test_forbidden_parts_of_company_names_are_quoted(petr, sub_rules, company_name, message):
     assert_rejected(
-        petr, {"company_name": message}, **company_arguments(sub_rules, company_name=company_name)
+        petr,
+        {"client_info.company_name": message},
+        **company_arguments(sub_rules, company_name=company_name),
     )
 
 
@@ -308,7 +347,8 @@ def test_postpay_permission_is_chosen_in_manual_mode(petr, sub_rules, sub_resell
     sub_reseller.postpay_mode = PostpayMode.MANUAL
     sub_reseller.save()
     client = client_create(
-        actor=petr, **arguments(sub_rules, postpay_permission=PostpayPermission.APPROVED)
+        actor=petr,
+        **arguments(sub_rules, client_info={"postpay_permission": PostpayPermission.APPROVED}),
     )
     assert client.postpay_permission == PostpayPermission.APPROVED
     # A manual approval is a decision: it no longer changes.
@@ -319,7 +359,8 @@ def test_postpay_not_verified_is_no_decision(petr, sub_rules, sub_reseller):
     sub_reseller.postpay_mode = PostpayMode.MANUAL
     sub_reseller.save()
     client = client_create(
-        actor=petr, **arguments(sub_rules, postpay_permission=PostpayPermission.NOT_VERIFIED)
+        actor=petr,
+        **arguments(sub_rules, client_info={"postpay_permission": PostpayPermission.NOT_VERIFIED}),
     )
     assert client.postpay_permission == PostpayPermission.NOT_VERIFIED
     assert client.postpay_decided_at is None
@@ -330,16 +371,16 @@ def test_postpay_permission_is_required_in_manual_mode(petr, sub_rules, sub_rese
     sub_reseller.save()
     assert_rejected(
         petr,
-        {"postpay_permission": "Select the postpay permission."},
-        **arguments(sub_rules, postpay_permission="maybe"),
+        {"client_info.postpay_permission": "Select the postpay permission."},
+        **arguments(sub_rules, client_info={"postpay_permission": "maybe"}),
     )
 
 
 def test_postpay_permission_is_not_chosen_in_automatic_mode(petr, sub_rules):
     assert_rejected(
         petr,
-        {"postpay_permission": "Postpay is allowed automatically for this reseller."},
-        **arguments(sub_rules, postpay_permission=PostpayPermission.APPROVED),
+        {"client_info.postpay_permission": "Postpay is allowed automatically for this reseller."},
+        **arguments(sub_rules, client_info={"postpay_permission": PostpayPermission.APPROVED}),
     )
 
 
@@ -351,8 +392,8 @@ def test_a_country_outside_the_allowed_ones_is_rejected(petr, sub_rules, sub_res
     sub_reseller.save()
     assert_rejected(
         petr,
-        {"country": "Select one of the countries your reseller serves."},
-        **arguments(sub_rules, country="US", phone="+1 212 555 0100"),
+        {"contacts.country": "Select one of the countries your reseller serves."},
+        **arguments(sub_rules, contacts={"country": "US", "phone": "+1 212 555 0100"}),
     )
 
 
@@ -373,20 +414,22 @@ def test_a_country_outside_the_allowed_ones_is_rejected(petr, sub_rules, sub_res
 def test_forbidden_regions_are_rejected_in_any_spelling(petr, sub_rules, region, entry):
     assert_rejected(
         petr,
-        {"region": f"it is on the forbidden list as “{entry}”"},
-        **arguments(sub_rules, region=region),
+        {"contacts.region": f"it is on the forbidden list as “{entry}”"},
+        **arguments(sub_rules, contacts={"region": region}),
     )
 
 
 def test_region_message_quotes_the_region(petr, sub_rules):
-    error = assert_rejected(petr, {}, **arguments(sub_rules, region="Крым"))
-    assert error.message_dict["region"] == [
+    error = assert_rejected(petr, {}, **arguments(sub_rules, contacts={"region": "Крым"}))
+    assert error.message_dict["contacts.region"] == [
         "Clients from the region “Крым” cannot be served: it is on the forbidden list as “Крым”."
     ]
 
 
 def test_a_town_that_only_sounds_alike_is_allowed(petr, sub_rules):
-    client = client_create(actor=petr, **arguments(sub_rules, region="Краснодарский край, Крымск"))
+    client = client_create(
+        actor=petr, **arguments(sub_rules, contacts={"region": "Краснодарский край, Крымск"})
+    )
     assert client.region == "Краснодарский край, Крымск"
 
 
@@ -397,10 +440,13 @@ def test_latin_contacts_reject_cyrillic_and_offer_the_transliteration(
     sub_reseller.save()
     error = assert_rejected(
         petr,
-        {"city": "Suggested: “Moskva”.", "address_line1": "Suggested: “ul. Tverskaya, 1”."},
-        **arguments(sub_rules, region="Moscow"),
+        {
+            "contacts.city": "Suggested: “Moskva”.",
+            "contacts.address_line1": "Suggested: “ul. Tverskaya, 1”.",
+        },
+        **arguments(sub_rules, contacts={"region": "Moscow"}),
     )
-    (city_error,) = error.error_dict["city"]
+    (city_error,) = error.error_dict["contacts.city"]
     assert city_error.code == "not_latin"
     assert city_error.params == {"suggestion": "Moskva"}
 
@@ -410,7 +456,10 @@ def test_latin_contacts_accept_ascii(petr, sub_rules, sub_reseller):
     sub_reseller.save()
     client = client_create(
         actor=petr,
-        **arguments(sub_rules, region="Moscow", city="Moskva", address_line1="Tverskaya 1"),
+        **arguments(
+            sub_rules,
+            contacts={"region": "Moscow", "city": "Moskva", "address_line1": "Tverskaya 1"},
+        ),
     )
     assert client.city == "Moskva"
 
@@ -423,44 +472,56 @@ def test_latin_contacts_accept_ascii(petr, sub_rules, sub_reseller):
     ],
 )
 def test_invalid_phones_are_rejected(petr, sub_rules, phone, message):
-    assert_rejected(petr, {"phone": message}, **arguments(sub_rules, phone=phone))
+    assert_rejected(
+        petr, {"contacts.phone": message}, **arguments(sub_rules, contacts={"phone": phone})
+    )
 
 
 @pytest.mark.parametrize(
-    "field",
-    ["city", "address_line1", "email", "contract_first_name", "contract_last_name"],
+    ("section", "field"),
+    [
+        ("contacts", "city"),
+        ("contacts", "address_line1"),
+        ("contacts", "email"),
+        ("contract_person", "first_name"),
+        ("contract_person", "last_name"),
+        ("contract_person", "email"),
+    ],
 )
-def test_required_contact_and_contract_fields(petr, sub_rules, field):
+def test_required_contact_and_contract_fields(petr, sub_rules, section, field):
     assert_rejected(
-        petr, {field: "This field is required."}, **arguments(sub_rules, **{field: " "})
+        petr,
+        {f"{section}.{field}": "This field is required."},
+        **arguments(sub_rules, **{section: {field: " "}}),
     )
 
 
 def test_invalid_emails_are_rejected(petr, sub_rules):
     assert_rejected(
         petr,
-        {"email": "valid email", "contract_email": "valid email"},
-        **arguments(sub_rules, email="nobody", contract_email="nobody@"),
+        {"contacts.email": "valid email", "contract_person.email": "valid email"},
+        **arguments(sub_rules, contacts={"email": "nobody"}, contract_person={"email": "nobody@"}),
     )
 
 
 def test_too_long_values_are_rejected(petr, sub_rules):
     assert_rejected(
         petr,
-        {"city": "at most 150 characters"},
-        **arguments(sub_rules, city="М" * 151),
+        {"contacts.city": "at most 150 characters"},
+        **arguments(sub_rules, contacts={"city": "М" * 151}),
     )
 
 
 # Owner ------------------------------------------------------------------------------------------
 
 
-def test_exactly_one_owner_not_both(petr, sub_rules, sub_reseller):
+def test_the_owner_is_an_existing_or_a_new_user(petr, sub_rules, sub_reseller):
+    """Exactly one owner: an ExistingOwner or a NewOwner, nothing else."""
     known = make_user()
     make_client(reseller=sub_reseller, rules=sub_rules, owner=known)
     assert_rejected(
         petr,
-        {"owner": "Select an existing user or create a new one, not both."},
+        {"owner.user": "Select a user of your reseller's clients."},
         **arguments(sub_rules, owner=known),
     )
 
@@ -469,7 +530,7 @@ def test_exactly_one_owner_not_none(petr, sub_rules):
     assert_rejected(
         petr,
         {"owner": "Select the owner or create a new user."},
-        **arguments(sub_rules, new_owner=None),
+        **arguments(sub_rules, owner=None),
     )
 
 
@@ -477,11 +538,11 @@ def test_new_owner_needs_names_and_email(petr, sub_rules):
     assert_rejected(
         petr,
         {
-            "new_owner.first_name": "This field is required.",
-            "new_owner.last_name": "This field is required.",
-            "new_owner.email": "This field is required.",
+            "owner.new_first_name": "This field is required.",
+            "owner.new_last_name": "This field is required.",
+            "owner.new_email": "This field is required.",
         },
-        **arguments(sub_rules, new_owner=NewOwner(first_name="", last_name=" ", email="")),
+        **arguments(sub_rules, owner=NewOwner(first_name="", last_name=" ", email="")),
     )
 
 
@@ -490,12 +551,12 @@ def test_new_owner_email_taken_in_any_case_offers_that_user(petr, sub_rules, sub
     make_client(reseller=sub_reseller, rules=sub_rules, owner=known)
     error = assert_rejected(
         petr,
-        {"new_owner.email": "select this user as the owner instead"},
+        {"owner.new_email": "select this user as the owner instead"},
         **arguments(
-            sub_rules, new_owner=NewOwner(first_name="А", last_name="Б", email="KNOWN@example.COM")
+            sub_rules, owner=NewOwner(first_name="А", last_name="Б", email="KNOWN@example.COM")
         ),
     )
-    (taken,) = error.error_dict["new_owner.email"]
+    (taken,) = error.error_dict["owner.new_email"]
     assert taken.code == "email_taken"
     assert taken.params["user_id"] == known.pk
 
@@ -504,10 +565,10 @@ def test_new_owner_email_of_an_unreachable_user_names_nobody(petr, sub_rules):
     make_user(email="elsewhere@example.com", first_name="Секрет", last_name="Секретов")
     error = assert_rejected(
         petr,
-        {"new_owner.email": "A user with this email already exists"},
+        {"owner.new_email": "A user with this email already exists"},
         **arguments(
             sub_rules,
-            new_owner=NewOwner(first_name="А", last_name="Б", email="elsewhere@example.com"),
+            owner=NewOwner(first_name="А", last_name="Б", email="elsewhere@example.com"),
         ),
     )
     assert "Секрет" not in str(error)
@@ -525,7 +586,7 @@ def terms_reseller(sub_reseller):
 
 
 def test_accepted_terms_are_logged_hidden_from_the_client(petr, sub_rules, terms_reseller):
-    client = client_create(actor=petr, **arguments(sub_rules, terms_accepted=True))
+    client = client_create(actor=petr, **arguments(sub_rules, agreements=Agreements(accepted=True)))
     assert client.terms_status == TermsStatus.ACCEPTED
     assert client.terms_accepted_by == petr and client.terms_accepted_at is not None
     event = client.events.get(event_type=EventType.TERMS_ACCEPTED)
@@ -535,14 +596,16 @@ def test_accepted_terms_are_logged_hidden_from_the_client(petr, sub_rules, terms
 
 
 def test_terms_not_accepted_wait_for_the_owner(petr, sub_rules, terms_reseller):
-    client = client_create(actor=petr, **arguments(sub_rules, terms_accepted=False))
+    client = client_create(
+        actor=petr, **arguments(sub_rules, agreements=Agreements(accepted=False))
+    )
     assert client.terms_status == TermsStatus.PENDING
     assert client.terms_accepted_at is None
     assert not client.events.filter(event_type=EventType.TERMS_ACCEPTED).exists()
 
 
 def test_terms_not_requested_are_not_logged(petr, sub_rules):
-    client = client_create(actor=petr, **arguments(sub_rules, terms_accepted=True))
+    client = client_create(actor=petr, **arguments(sub_rules, agreements=Agreements(accepted=True)))
     assert client.terms_status == TermsStatus.NOT_REQUESTED
     assert list(client.events.values_list("event_type", flat=True)) == [EventType.CLIENT_CREATED]
 
@@ -716,15 +779,14 @@ def first_look_up_misses(monkeypatch) -> list:
     """The service's first look-up for the page's client finds nothing, as
     if the other submit had not committed yet; the later look-ups (after a
     failed insert or failed checks) see it. Returns the look-ups made."""
-    original = services._raise_if_already_created
+    original = selectors.client_created_with_token
     looks = []
 
-    def late(token, *, reseller_id):
+    def late(*, token):
         looks.append(token)
-        if len(looks) > 1:
-            original(token, reseller_id=reseller_id)
+        return original(token=token) if len(looks) > 1 else None
 
-    monkeypatch.setattr(services, "_raise_if_already_created", late)
+    monkeypatch.setattr(selectors, "client_created_with_token", late)
     return looks
 
 
@@ -741,7 +803,7 @@ def test_a_racing_second_submit_stops_at_the_unique_token(petr, sub_rules, monke
             **arguments(
                 sub_rules,
                 creation_token=token,
-                new_owner=NewOwner(first_name="А", last_name="Б", email="other@example.com"),
+                owner=NewOwner(first_name="А", last_name="Б", email="other@example.com"),
             ),
         )
     assert caught.value.client == first
@@ -775,7 +837,7 @@ def test_another_resellers_token_is_refused(petr, irina, sub_rules, root_rules):
         **arguments(
             sub_rules,
             creation_token=token,
-            new_owner=NewOwner(first_name="А", last_name="Б", email="other@example.com"),
+            owner=NewOwner(first_name="А", last_name="Б", email="other@example.com"),
         ),
     )
 
@@ -784,13 +846,16 @@ def test_all_errors_are_reported_together(petr, sub_rules, root_rules):
     error = assert_rejected(
         petr,
         {
-            "client_type": "Select a client type of your reseller.",
-            "city": "This field is required.",
-            "phone": "Enter the phone number",
+            "client_info.client_type": "Select a client type of your reseller.",
+            "contacts.city": "This field is required.",
+            "contacts.phone": "Enter the phone number",
             "owner": "Select the owner or create a new user.",
         },
         **arguments(
-            sub_rules, client_type=root_rules["person"], city="", phone="x", new_owner=None
+            sub_rules,
+            client_info={"client_type": root_rules["person"]},
+            contacts={"city": "", "phone": "x"},
+            owner=None,
         ),
     )
     assert len(error.message_dict) >= 4
@@ -801,8 +866,8 @@ def test_an_inactive_user_cannot_be_the_owner(petr, sub_rules, sub_reseller):
     make_client(reseller=sub_reseller, rules=sub_rules, owner=known)
     assert_rejected(
         petr,
-        {"owner": "Select a user of your reseller's clients."},
-        **arguments(sub_rules, new_owner=None, owner=known),
+        {"owner.user": "Select a user of your reseller's clients."},
+        **arguments(sub_rules, owner=ExistingOwner(user_id=known.pk)),
     )
 
 
@@ -810,6 +875,143 @@ def test_managers_of_other_resellers_are_not_reachable_owners(petr, sub_rules, r
     anna = make_manager(reseller=root_reseller)
     assert_rejected(
         petr,
-        {"owner": "Select a user of your reseller's clients."},
-        **arguments(sub_rules, new_owner=None, owner=anna.user),
+        {"owner.user": "Select a user of your reseller's clients."},
+        **arguments(sub_rules, owner=ExistingOwner(user_id=anna.user.pk)),
     )
+
+
+# The target reseller ----------------------------------------------------------------------------
+
+
+def test_the_root_resellers_manager_creates_for_a_reseller_below(irina, sub_reseller, sub_rules):
+    client = client_create(actor=irina, reseller=sub_reseller, **arguments(sub_rules))
+    assert client.reseller == sub_reseller
+    assert client.created_by == irina.user
+
+
+def test_a_reseller_out_of_reach_is_refused(petr, root_reseller, root_rules):
+    assert_rejected(
+        petr,
+        {NON_FIELD_ERRORS: "You cannot create clients for this reseller."},
+        reseller=root_reseller,
+        **arguments(root_rules),
+    )
+
+
+def test_the_types_rules_and_managers_are_the_target_resellers(irina, sub_reseller, root_rules):
+    """The root's manager creating for a reseller below uses that reseller's
+    types and rules, not the root's own."""
+    assert_rejected(
+        irina,
+        {
+            "client_info.client_type": "Select a client type of your reseller.",
+            "client_info.service_rule": "Select a service rule of your reseller.",
+            "client_info.manager": "Select a manager of your reseller.",
+        },
+        reseller=sub_reseller,
+        **arguments(root_rules, client_info={"manager": irina}),
+    )
+
+
+# Every text within its column, whoever calls ----------------------------------------------------
+
+
+def test_a_new_owner_email_longer_than_its_column_is_refused(petr, sub_rules):
+    email = "o" * 64 + "@" + ".".join(["d" * 60] * 4) + ".ru"  # 311 characters, well formed
+    assert_rejected(
+        petr,
+        {"owner.new_email": "at most 254 characters"},
+        **arguments(sub_rules, owner=NewOwner(first_name="А", last_name="Б", email=email)),
+    )
+
+
+def test_names_longer_than_their_columns_are_refused(petr, sub_rules):
+    assert_rejected(
+        petr,
+        {
+            "client_info.company_name": "at most 255 characters",
+            "contract_person.first_name": "at most 150 characters",
+            "owner.new_last_name": "at most 150 characters",
+        },
+        **company_arguments(
+            sub_rules,
+            company_name="Р" * 256,
+            contract_person={"first_name": "И" * 151},
+            owner=NewOwner(first_name="А", last_name="Б" * 151, email="new@example.com"),
+        ),
+    )
+
+
+def test_nul_characters_are_refused(petr, sub_rules):
+    assert_rejected(
+        petr,
+        {"contacts.city": "Null characters are not allowed."},
+        **arguments(sub_rules, contacts={"city": "Мос\x00ква"}),
+    )
+
+
+# The dry run ------------------------------------------------------------------------------------
+
+
+def test_the_check_reports_what_create_would_and_writes_nothing(petr, sub_rules):
+    before = written()
+    error = services.client_create_check(
+        actor=petr,
+        reseller=petr.reseller,
+        **arguments(sub_rules, contacts={"region": "Крым", "phone": "x"}),
+    )
+    assert set(error.message_dict) == {"contacts.region", "contacts.phone"}
+    assert written() == before
+
+
+def test_the_check_of_valid_sections_finds_nothing(petr, sub_rules):
+    assert (
+        services.client_create_check(actor=petr, reseller=petr.reseller, **arguments(sub_rules))
+        is None
+    )
+    assert not Client.objects.exists()
+
+
+def test_the_check_skips_the_sections_not_given(petr, sub_rules):
+    """A page whose client information did not convert still hears about its
+    contacts; the attributes, which need the type, are not checked."""
+    values = arguments(sub_rules, contacts={"city": "Sevastopol", "region": "Crimea"})
+    error = services.client_create_check(
+        actor=petr,
+        reseller=petr.reseller,
+        contacts=values["contacts"],
+        attributes={"passport_series": "not digits"},
+    )
+    assert set(error.message_dict) == {"contacts.region"}
+
+
+def test_the_check_of_a_page_that_made_its_client_leads_to_it(petr, sub_rules):
+    token = uuid.uuid4()
+    first = client_create(actor=petr, **arguments(sub_rules, creation_token=token))
+    with pytest.raises(DuplicateSubmission) as caught:
+        services.client_create_check(
+            actor=petr, reseller=petr.reseller, contacts=None, creation_token=token
+        )
+    assert caught.value.client == first
+
+
+def test_every_error_key_names_a_section(petr, sub_rules, root_rules):
+    """Keys are "<section>.<field>" (or a bare section), the section being
+    an argument of client_create: a page or an API maps them without a table."""
+    from clients.inputs import SECTIONS
+
+    error = assert_rejected(
+        petr,
+        {},
+        **arguments(
+            sub_rules,
+            client_info={"client_type": root_rules["person"]},
+            contacts={"city": "", "phone": "x", "email": "nobody"},
+            contract_person={"first_name": ""},
+            owner=NewOwner(first_name="", last_name="", email="bad"),
+            attributes={"nope": "1"},
+        ),
+    )
+    assert len(error.message_dict) >= 8
+    for key in error.message_dict:
+        assert key.partition(".")[0] in SECTIONS, key

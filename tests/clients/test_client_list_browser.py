@@ -2,38 +2,20 @@
 it on administrative hold and back, and see both entries in its event log."""
 
 import re
-import shutil
 
 import pytest
-from django.db import connections
 
 from clients.models import ClientStatus
+from tests.browser import chromium_page
 from tests.conftest import PASSWORD, make_client, make_user
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
 
 @pytest.fixture
 def page(live_server, monkeypatch):
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the test's own
-    # ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(locale="en-US", extra_http_headers={"Accept-Language": "en"})
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        # The test's ORM calls, made while Playwright's event loop runs in this
-        # thread, had a database connection of their own (Django keeps one per
-        # async context): close it, or it outlives the test database.
-        connections.close_all()
-        context.close()
-        browser.close()
+    with chromium_page(monkeypatch, language="en") as page:
+        yield page
 
 
 def test_search_filter_sort_and_hold_and_back(page, live_server, petr, sub_reseller, sub_rules):

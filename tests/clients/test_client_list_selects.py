@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from clients.forms_list import ClientListForm
+from clients.forms.list import ClientListForm
 from clients.selectors import client_list_choices
 from clients.templatetags.client_tags import field_widget, option_widget
 from tests.conftest import make_client, make_manager

@@ -54,7 +54,15 @@ def test_allowed_transition_changes_logs_and_notifies(petr, client_of, notified,
     assert event.actor == petr.user
     assert event.data == {"old_status": old, "new_status": new, "actor": "Кузнецов Пётр"}
     assert str(S(old).label) in event.subject and str(S(new).label) in event.subject
-    assert notified == [{"event": EventType.STATUS_CHANGED, "client": result, "actor": petr.user}]
+    assert notified == [
+        {
+            "event": EventType.STATUS_CHANGED,
+            "client": result,
+            "actor": petr.user,
+            "recipients": None,  # the owner
+            "log_entry": event,
+        }
+    ]
 
 
 @pytest.mark.parametrize(("old", "new"), [pair for pair in EVERY_PAIR if pair not in ALLOWED])
@@ -127,7 +135,15 @@ def test_credit_hold_by_the_system(client_of, notified):
     event = ClientEvent.objects.get(client=client)
     assert event.actor is None
     assert event.data == {"old_status": S.ACTIVE, "new_status": S.CREDIT_HOLD, "actor": None}
-    assert notified == [{"event": EventType.STATUS_CHANGED, "client": client, "actor": None}]
+    assert notified == [
+        {
+            "event": EventType.STATUS_CHANGED,
+            "client": client,
+            "actor": None,
+            "recipients": None,
+            "log_entry": event,
+        }
+    ]
 
 
 @pytest.mark.parametrize("old", [S.CREDIT_HOLD, S.ADMINISTRATIVE_HOLD, S.DELETED])

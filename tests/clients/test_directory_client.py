@@ -11,7 +11,6 @@ import threading
 import time
 
 import pytest
-from django.core.cache import cache
 from django.utils import translation
 from werkzeug import Response
 
@@ -29,6 +28,8 @@ from clients.directory import (
 from clients.directory_stub import load_parties
 from users.models import AutofillField
 
+pytestmark = pytest.mark.usefixtures("empty_cache")
+
 SUGGEST = "/suggestions/api/4_1/rs/suggest/party"
 FIND_BY_ID = "/suggestions/api/4_1/rs/findById/party"
 API_KEY = "0123456789abcdef-secret-key"
@@ -41,13 +42,6 @@ BRANCH = PARTIES["7704943188/165543001"]  # its branch in Kazan
 SOLE_TRADER = PARTIES["502938174655/"]  # ИП Соколова Мария Андреевна
 LIQUIDATED = PARTIES["7810632152/781001001"]  # АО "ЗВЁЗДНАЯ ПЫЛЬ"
 FOUR_PART_MANAGER = PARTIES["5008761239/500801001"]  # ООО "ОБЛАЧНЫЙ МАЯК", Алиев Рашид Ахмед Оглы
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

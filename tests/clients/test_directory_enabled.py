@@ -2,16 +2,10 @@
 otherwise the directory is not asked anything."""
 
 import pytest
-from django.core.cache import cache
 
 from clients.directory import directory_enabled, directory_find_by_id, directory_suggest
 
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 @pytest.fixture

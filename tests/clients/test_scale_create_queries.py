@@ -4,8 +4,9 @@ users there are, and hashes no password (a new owner's is unusable)."""
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.clients.test_client_create_page import CREATE_URL, page_data, person
+from tests.clients.test_client_create_page import CREATE_URL, page_data
 from tests.conftest import make_client, make_user
+from tests.pages import person
 
 
 def post_new_client(browser, number: int) -> int:

@@ -16,7 +16,7 @@ STRONG = "Tverskaya-street-1-kiosk"
 
 def setup_url(user, token: str | None = None) -> str:
     return reverse(
-        "notifications:password_setup",
+        "welcome:password_setup",
         kwargs={
             "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
             "token": token or owner_invitation_token_generator.make_token(user),
@@ -42,7 +42,7 @@ def test_password_is_set_and_confirmation_shown(owner):
     response = post_password(setup_url(owner))
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("notifications:password_setup_done")
+    assert response["Location"] == reverse("welcome:password_setup_done")
     owner.refresh_from_db()
     assert owner.check_password(STRONG)
     done = HttpClient().get(response["Location"])
@@ -119,7 +119,7 @@ def test_tampered_token_says_invalid(owner, tamper):
 @pytest.mark.parametrize("uidb64", ["AAAA", "!!!", "OTk5OTk5OTk"])
 def test_tampered_user_id_says_invalid(owner, uidb64):
     token = owner_invitation_token_generator.make_token(owner)
-    url = reverse("notifications:password_setup", kwargs={"uidb64": uidb64, "token": token})
+    url = reverse("welcome:password_setup", kwargs={"uidb64": uidb64, "token": token})
 
     response = HttpClient().get(url)
 

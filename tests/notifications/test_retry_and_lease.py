@@ -12,14 +12,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from clients.models import EventType
+from notifications.delivery import DeliveryAttemptFailed, retry_delay
 from notifications.models import AttemptOutcome, DeliveryAttempt, DeliveryStatus, TemplateContent
-from notifications.services import (
-    DeliveryAttemptFailed,
-    delivery_attempt,
-    notify,
-    retry_delay,
-    tasks_recover_expired,
-)
+from notifications.services import notify, tasks_recover_expired
+from notifications.tasks import delivery_send
 from tests.notifications.conftest import run_worker
 
 
@@ -64,7 +60,7 @@ def test_failed_send_is_logged_and_rescheduled(client_of_root, root_handler, smt
 
     before = timezone.now()
     with pytest.raises(DeliveryAttemptFailed):
-        delivery_attempt(delivery_id=delivery.pk)
+        delivery_send(delivery_id=delivery.pk)
     after = timezone.now()
 
     delivery.refresh_from_db()
@@ -91,7 +87,7 @@ def test_attempts_are_bounded(client_of_root, root_handler, smtp_down, settings)
 
     for _ in range(3):
         with pytest.raises(DeliveryAttemptFailed):
-            delivery_attempt(delivery_id=delivery.pk)
+            delivery_send(delivery_id=delivery.pk)
 
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
@@ -100,7 +96,7 @@ def test_attempts_are_bounded(client_of_root, root_handler, smtp_down, settings)
     # One task queued by notify, two retries, none after the last attempt.
     assert DBTaskResult.objects.count() == 3
     # A stray run of the task after giving up sends nothing and records nothing.
-    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.FAILED
+    assert delivery_send(delivery_id=delivery.pk) == DeliveryStatus.FAILED
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 3
 
 
@@ -110,7 +106,7 @@ def test_unrenderable_template_fails_without_retry(client_of_root, root_handler)
     )
     [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
 
-    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.FAILED
+    assert delivery_send(delivery_id=delivery.pk) == DeliveryStatus.FAILED
 
     delivery.refresh_from_db()
     assert delivery.attempts == 1
@@ -121,8 +117,8 @@ def test_unrenderable_template_fails_without_retry(client_of_root, root_handler)
 def test_sent_delivery_is_not_sent_again(client_of_root, root_handler):
     [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
 
-    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.SENT
-    assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert delivery_send(delivery_id=delivery.pk) == DeliveryStatus.SENT
+    assert delivery_send(delivery_id=delivery.pk) == DeliveryStatus.SENT
 
     assert len(mail.outbox) == 1
 

@@ -38,9 +38,10 @@ def test_good_source_passes(source):
         ("{{ client.email|default:owner.mail }}", "unknown_variable"),
         ("{% endif %}", "syntax"),
         ("{% if %}", "syntax"),
-        ("{% load i18n %}", "syntax"),
+        ("{% load i18n %}", "tag_not_allowed"),
         ("{{ client.name|no_such_filter }}", "syntax"),
-        ('{% include "base.html" %}', "render"),
+        ('{% include "base.html" %}', "tag_not_allowed"),
+        ("{{ client.name|wordwrap:0 }}", "render"),
     ],
 )
 def test_bad_source_is_rejected(source, code):

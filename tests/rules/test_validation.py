@@ -9,11 +9,7 @@ from django.utils import translation
 from rules import validation
 from rules.models import AccountValidationSettings, Attribute, AttributeValueType
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
@@ -175,3 +171,42 @@ def test_inn_attribute_is_checked_by_key():
     assert validation.clean_attribute_value(inn, "7707083893") == "7707083893"
     with pytest.raises(ValidationError, match="checksum"):
         validation.clean_attribute_value(inn, "7707083894")
+
+
+# Text fields -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "options", "expected"),
+    [
+        ("  Москва ", {}, "Москва"),
+        ("", {}, ""),
+        ("   ", {}, ""),
+        (" pass ", {"strip": False}, " pass "),
+        ("x" * 150, {}, "x" * 150),
+    ],
+)
+def test_clean_text_keeps_what_may_be_stored(value, options, expected):
+    assert validation.clean_text(value, max_length=150, **options) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "options", "message"),
+    [
+        (" ", {"required": True}, "This field is required."),
+        ("x" * 151, {}, "at most 150 characters (it has 151)"),
+        ("a\x00b", {}, "Null characters are not allowed."),
+    ],
+)
+def test_clean_text_refuses(value, options, message):
+    with pytest.raises(ValidationError) as caught:
+        validation.clean_text(value, max_length=150, **options)
+    assert any(message in text for text in caught.value.messages)
+
+
+def test_clean_email_checks_the_form_and_the_column():
+    assert validation.clean_email(" a@example.com ", max_length=254) == "a@example.com"
+    with pytest.raises(ValidationError, match="valid email"):
+        validation.clean_email("a@", max_length=254)
+    with pytest.raises(ValidationError, match="at most 20 characters"):
+        validation.clean_email("abcdefghij@example.com", max_length=20)

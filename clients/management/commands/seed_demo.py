@@ -3,8 +3,16 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from clients.inputs import (
+    Agreements,
+    ClientInfo,
+    Contacts,
+    ContractPerson,
+    ExistingOwner,
+    NewOwner,
+)
 from clients.models import Client, PostpayPermission
-from clients.services import NewOwner, client_create
+from clients.services import client_create
 from notifications import services as notification_services
 from rules.models import (
     AccountValidationSettings,
@@ -223,6 +231,7 @@ class Command(BaseCommand):
                     "required": required,
                     "weight": weight,
                     "read_only_for_admin": key == "internal_note",
+                    "masked_in_log": key.startswith("passport_"),
                 },
             )
             if created:
@@ -284,28 +293,33 @@ class Command(BaseCommand):
         existing = User.objects.filter(email__iexact=email).first()
         client_create(
             actor=actor,
-            client_type=rules["types"][type_key],
-            company_name=company,
-            manager=manager,
-            service_rule=rules["rules"][rule],
-            postpay_permission=PostpayPermission.APPROVED if reseller.postpay_is_manual else None,
-            country="RU",
-            region="Москва",
-            city="Москва",
-            postal_code="125009",
-            address_line1="ул. Тверская, 1",
-            phone="+74951234567",
-            email=email,
-            contract_first_name=first_name,
-            contract_middle_name=middle_name,
-            contract_last_name=last_name,
-            contract_email=email,
-            owner=existing,
-            new_owner=None
+            reseller=reseller,
+            client_info=ClientInfo(
+                client_type=rules["types"][type_key],
+                company_name=company,
+                manager=manager,
+                service_rule=rules["rules"][rule],
+                postpay_permission=PostpayPermission.APPROVED
+                if reseller.postpay_is_manual
+                else None,
+            ),
+            contacts=Contacts(
+                country="RU",
+                region="Москва",
+                city="Москва",
+                postal_code="125009",
+                address_line1="ул. Тверская, 1",
+                phone="+74951234567",
+                email=email,
+            ),
+            contract_person=ContractPerson(
+                first_name=first_name, middle_name=middle_name, last_name=last_name, email=email
+            ),
+            owner=ExistingOwner(user_id=existing.pk)
             if existing
             else NewOwner(
                 first_name=first_name, middle_name=middle_name, last_name=last_name, email=email
             ),
-            terms_accepted=reseller.terms_required,
+            agreements=Agreements(accepted=reseller.terms_required),
             attributes=attributes,
         )

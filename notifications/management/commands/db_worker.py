@@ -7,15 +7,18 @@ notifications precedes django_tasks_db in INSTALLED_APPS) runs
 ``services.tasks_recover_expired`` before the worker starts and, while it
 runs, every ``TASK_LEASE_CHECK_INTERVAL`` seconds in a background thread:
 tasks RUNNING longer than ``TASK_LEASE_SECONDS`` are made READY again. The
-options are those of django-tasks-db's command.
+options are those of django-tasks-db's command, except that ``--queue-name``
+defaults to every queue of the default backend ("auth,default").
 """
 
 import logging
 import os
 import threading
+from argparse import ArgumentParser
 
 from django.conf import settings
 from django.db import close_old_connections, connections
+from django.tasks import task_backends
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
@@ -42,6 +45,14 @@ def _recover_forever(backend_name: str, stop: threading.Event, interval: float) 
 
 class Command(db_worker.Command):
     help = "Run the database task worker, recovering tasks whose worker died."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        # Every queue the default backend declares (TASKS "QUEUES": client
+        # notifications and password-reset emails), not django-tasks-db's
+        # "default" alone: a worker started without --queue-name must not
+        # leave the reset emails unsent.
+        parser.set_defaults(queue_name=",".join(sorted(task_backends["default"].queues)))
 
     def handle(self, *args, **options) -> None:
         backend_name = options["backend_name"]

@@ -2,7 +2,7 @@
 
 from django import template
 
-from users.selectors import OWNER_SEARCH_MIN_LENGTH, owner_search_words
+from clients.selectors import OWNER_SEARCH_MIN_LENGTH, owner_search_words
 
 register = template.Library()
 

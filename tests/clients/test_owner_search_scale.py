@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clients.selectors import owner_search
 from tests.conftest import make_client, make_user
-from users.selectors import owner_search
 
 _numbers = itertools.count()
 
