@@ -42,6 +42,8 @@ run: install messages
 # machine without TLS (loopback trials) set HTTPS_ONLY=false. Sync workers
 # answer each request with "Connection: close": no kept-alive connection can
 # be closed just as a client reuses it (bench/soak.py runs the same workers).
+# gunicorn.conf.py: metrics of all processes (PROMETHEUS_MULTIPROC_DIR, shared
+# with the task worker) and the access log (text) without the probes.
 WEB_WORKERS ?= 3
 # A sync worker that answers one request longer than this is killed. The
 # longest answer is the streamed CSV export, which PostgreSQL writes itself
@@ -59,11 +61,13 @@ serve: install messages
 	  $(BIN)/python manage.py collectstatic --no-input -v 0; \
 	  $(BIN)/python manage.py check --deploy; \
 	  echo "Serving (production mode) on $(HOST):$(PORT) with its task worker; Ctrl+C stops both."; \
+	  export PROMETHEUS_MULTIPROC_DIR="$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/prometheus}"; \
+	  mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"; \
 	  trap 'kill 0' EXIT INT TERM; \
 	  $(BIN)/python manage.py db_worker --no-reload --interval 1 --queue-name $(WORKER_QUEUES) & \
-	  $(BIN)/gunicorn operator_panel.wsgi:application --bind $(HOST):$(PORT) \
+	  $(BIN)/gunicorn -c gunicorn.conf.py operator_panel.wsgi:application --bind $(HOST):$(PORT) \
 	    --workers $(WEB_WORKERS) --max-requests 5000 --max-requests-jitter 500 \
-	    --timeout $(WEB_TIMEOUT) --access-logfile - --graceful-timeout 20
+	    --timeout $(WEB_TIMEOUT) --graceful-timeout 20
 
 # The scale benchmark (bench/run.py): seeds PostgreSQL database panel_bench
 # with BENCH_CLIENTS clients (once), serves it with gunicorn (2 workers,

@@ -84,6 +84,8 @@ def server_env(args) -> dict:
         VAR_DIR=str(VAR),
         # A benchmark session must not expire between scenarios.
         SESSION_IDLE_MINUTES="600",
+        # The API scenarios measure the API, not its request limit.
+        API_TOKEN_RATE_LIMIT="1000000000",
     )
     return env
 
@@ -165,7 +167,12 @@ def database_facts(args) -> dict:
         ctype = db.execute(
             "SELECT datctype FROM pg_database WHERE datname = current_database()"
         ).fetchone()[0]
+        person_type_id = db.execute(
+            "SELECT id FROM rules_clienttype WHERE reseller_id = %s AND key = 'person'",
+            [reseller_id],
+        ).fetchone()[0]
     return {
+        "person_type_id": person_type_id,
         "manager_id": manager_id,
         "reseller_id": reseller_id,
         "export_from": export_from.isoformat(),
@@ -323,6 +330,49 @@ def run(scenario: Scenario, sessions: list[requests.Session], args) -> Result:
     )
 
 
+def api_token(args) -> str:
+    """A new API token of the bench manager (manage.py api_token_create)."""
+    command = [PYTHON, "manage.py", "api_token_create", "--email", MANAGER_EMAIL, "--name", "bench"]
+    done = subprocess.run(  # noqa: S603
+        command, cwd=ROOT, env=server_env(args), check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def api_deep_cursor(args, token: str, reseller_id: int, pages: int) -> tuple[str, int]:
+    """The API's link to page ``pages`` (50 accounts each), reached by
+    following links.next; and how many pages it took."""
+    link = f"{base(args)}/api/v3/resellers/{reseller_id}/accounts?page[size]=50"
+    seen = 1
+    for _ in range(pages - 1):
+        following = requests.get(link, headers={"X-Api-Token": token}, timeout=30).json()
+        if not following["links"]["next"]:
+            break
+        link, seen = following["links"]["next"], seen + 1
+    return link, seen
+
+
+def api_person(type_id: int) -> dict:
+    """A private person whose contract person becomes the new owner, unique
+    on every call."""
+    unique = uuid.uuid4().hex[:12]
+    return {
+        "data": {
+            "type": "accounts",
+            "attributes": {
+                "account_type_id": type_id,
+                "first_name": "Иван",
+                "last_name": "Апишников",
+                "email": f"api.{unique}@example.com",
+                "city": "Москва",
+                "address_line1": "ул. Тверская, 1",
+                "phone": "+7 916 123-45-67",
+                "contact_email": f"api.client.{unique}@example.com",
+            },
+        }
+    }
+
+
 def deep_cursor(session: requests.Session, args, pages: int) -> tuple[str, int]:
     """The query string of list page ``pages`` (50 rows each), reached by
     following "Next" as a person would; and how many pages it took."""
@@ -384,8 +434,24 @@ def export(
     )
 
 
-def scenarios(args, facts: dict, deep: str, form: dict) -> list[Scenario]:
+def scenarios(args, facts: dict, deep: str, form: dict, api: dict) -> list[Scenario]:
     url = base(args)
+    api_headers = {"X-Api-Token": api["token"], "Accept": "application/vnd.api+json"}
+    accounts = f"{url}/api/v3/resellers/{facts['reseller_id']}/accounts"
+
+    def api_list(session, _number):
+        return session.get(accounts, headers=api_headers)
+
+    def api_deep(session, _number):
+        return session.get(api["deep"], headers=api_headers)
+
+    def api_create(session, _number):
+        return session.post(
+            accounts,
+            data=json.dumps(api_person(facts["person_type_id"])),
+            headers={**api_headers, "Content-Type": "application/vnd.api+json"},
+        )
+
     clients = facts["client_ids"]
     inns = facts["inns"]
 
@@ -434,6 +500,9 @@ def scenarios(args, facts: dict, deep: str, form: dict) -> list[Scenario]:
         Scenario("owner search 'ова' (common)", get(owner, {"owner-query": "ова"})),
         Scenario("client page", client_page),
         Scenario("Add client POST (new owner)", create, expect=302),
+        Scenario("API list page 1", api_list),
+        Scenario("API list page 500 (cursor)", api_deep),
+        Scenario("API create (new owner)", api_create, expect=201),
         Scenario("our admin changelist page 1", get("/admin/clients/client/"), **slow),
         Scenario(
             "our admin changelist search 'Вектор'",
@@ -593,13 +662,22 @@ def main() -> None:
             deep, reached = deep_cursor(sessions[0], args, args.deep_page)
         walk = round(time.monotonic() - started, 1)
         form = create_form(sessions[0], args)
-        scenario_list = scenarios(args, facts, deep, form)
+        api = {"token": api_token(args)}
+        if not args.only or "API" in args.only:
+            started = time.monotonic()
+            api["deep"], api_reached = api_deep_cursor(
+                args, api["token"], facts["reseller_id"], args.deep_page
+            )
+            api_walk = round(time.monotonic() - started, 1)
+        scenario_list = scenarios(args, facts, deep, form, api)
         for scenario in scenario_list:
             if args.only and args.only not in scenario.name:
                 continue
             result = run(scenario, sessions, args)
             if scenario.name.startswith("list page 500"):
                 result.notes = {"page_reached": reached, "walk_seconds": walk}
+            if scenario.name.startswith("API list page 500"):
+                result.notes = {"page_reached": api_reached, "walk_seconds": api_walk}
             results.append(result)
             print(table([result]).splitlines()[-1], flush=True)
         if not args.only or args.only == "pairs":

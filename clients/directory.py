@@ -67,6 +67,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from clients.models import Client
+from operations import metrics
 from users.models import AutofillField
 from users.outbound import OutboundTarget, outbound_target
 
@@ -324,8 +325,18 @@ def directory_endpoint(base_url: str, *, method: Method) -> str:
     return f"{base}/{method}/party"
 
 
+# Why a lookup gave nothing, for the failure counter (operations.metrics).
+FAILURE_CAUSES = (
+    "refused", "timeout", "connection", "status", "too_large", "invalid_json", "shape", "bug"
+)  # fmt: skip
+
+
 class DirectoryError(Exception):
     """Why a lookup gave nothing; the message goes to the log, never to a page."""
+
+    def __init__(self, message: str, *, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 def _lookup(
@@ -347,9 +358,11 @@ def _lookup_answer(
         logger.warning("Directory cache read failed for reseller %s", _who(reseller))
         items = None
     if items is None:
+        metrics.directory_called(method=method)
         try:
             items, skipped = _fetch(url=url, api_key=reseller.autofill_api_key, payload=payload)
         except DirectoryError as error:
+            metrics.directory_failed(method=method, cause=error.cause)
             logger.warning(
                 "Directory %s failed for reseller %s: %s",
                 method,
@@ -358,6 +371,7 @@ def _lookup_answer(
             )
             return DirectoryAnswer([], available=False)
         except Exception:  # a bug of ours: worth a traceback, still not worth a 500
+            metrics.directory_failed(method=method, cause="bug")
             logger.exception("Directory %s broke for reseller %s", method, _who(reseller))
             return DirectoryAnswer([], available=False)
         if skipped:
@@ -389,11 +403,13 @@ def _fetch(*, url: str, api_key: str, payload: dict[str, Any]) -> tuple[list[dic
     except ValidationError as error:
         with translation.override("en"):
             reason = " ".join(str(message) for message in error.messages)
-        raise DirectoryError(f"refused {url}: {reason}") from None
+        raise DirectoryError(f"refused {url}: {reason}", cause="refused") from None
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if api_key:
         headers["Authorization"] = f"Token {api_key}"
-    late = DirectoryError(f"timed out: no complete answer within {total} s from {url}")
+    late = DirectoryError(
+        f"timed out: no complete answer within {total} s from {url}", cause="timeout"
+    )
     with _Call(target=target, deadline=deadline) as call:
         try:
             with _session().post(
@@ -407,23 +423,28 @@ def _fetch(*, url: str, api_key: str, payload: dict[str, Any]) -> tuple[list[dic
                 stream=True,
             ) as response:
                 if not 200 <= response.status_code < 300:
-                    raise DirectoryError(f"HTTP {response.status_code} from {url}")
+                    raise DirectoryError(f"HTTP {response.status_code} from {url}", cause="status")
                 body = _read_body(response, call=call)
         except requests.RequestException as error:
             if call.expired:
                 raise late from error
             if _is_timeout(error):
                 raise DirectoryError(
-                    f"timed out (connect {connect} s, read {read} s) at {url}: {_one_line(error)}"
+                    f"timed out (connect {connect} s, read {read} s) at {url}: {_one_line(error)}",
+                    cause="timeout",
                 ) from error
-            raise DirectoryError(f"{type(error).__name__} at {url}: {_one_line(error)}") from error
+            raise DirectoryError(
+                f"{type(error).__name__} at {url}: {_one_line(error)}", cause="connection"
+            ) from error
         if call.expired:
             # The watchdog may have cut a body that has no length: what came is not the answer.
             raise late
     try:
         answer = json.loads(body)
     except ValueError as error:  # also UnicodeDecodeError
-        raise DirectoryError(f"invalid JSON from {url}: {_one_line(error)}") from error
+        raise DirectoryError(
+            f"invalid JSON from {url}: {_one_line(error)}", cause="invalid_json"
+        ) from error
     return _suggestion_items(answer, url=url)
 
 
@@ -434,6 +455,9 @@ def _is_timeout(error: requests.RequestException) -> bool:
         return True
     inner = error.args[0] if error.args else None
     reason = getattr(inner, "reason", inner)
+    # urllib3 makes a refused connection a subclass of its connect timeout.
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return False
     return isinstance(reason, urllib3.exceptions.TimeoutError)
 
 
@@ -443,7 +467,10 @@ def _read_body(response: requests.Response, *, call: _Call) -> bytes:
     for chunk in response.iter_content(chunk_size=64 * 1024):
         size += len(chunk)
         if size > MAX_ANSWER_BYTES:
-            raise DirectoryError(f"answer larger than {MAX_ANSWER_BYTES} bytes from {response.url}")
+            raise DirectoryError(
+                f"answer larger than {MAX_ANSWER_BYTES} bytes from {response.url}",
+                cause="too_large",
+            )
         if call.expired or time.monotonic() >= call.deadline:
             call.expire()
             return b""
@@ -453,10 +480,12 @@ def _read_body(response: requests.Response, *, call: _Call) -> bytes:
 
 def _suggestion_items(answer: object, *, url: str) -> tuple[list[dict[str, Any]], int]:
     if not isinstance(answer, dict):
-        raise DirectoryError(f"unexpected answer from {url}: a JSON {type(answer).__name__}")
+        raise DirectoryError(
+            f"unexpected answer from {url}: a JSON {type(answer).__name__}", cause="shape"
+        )
     suggestions = answer.get("suggestions")
     if not isinstance(suggestions, list):
-        raise DirectoryError(f"unexpected answer from {url}: no list of suggestions")
+        raise DirectoryError(f"unexpected answer from {url}: no list of suggestions", cause="shape")
     items = [item for item in suggestions if _is_record(item)]
     return items, len(suggestions) - len(items)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.utils.formats import date_format
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django_countries import countries
 
 from clients.models import AccessLevel, ClientStatus, EventType, PostpayPermission
@@ -29,10 +29,17 @@ def choice_label(choices: type, key: str) -> str:
 
 
 def _created(data: Mapping[str, Any]) -> tuple[str, str]:
-    return (
-        gettext("Client created"),
-        gettext("Created by the manager %(manager)s.") % {"manager": data["manager"]},
-    )
+    if data.get("via") == "api":
+        description = gettext(
+            "Created through the API by the manager %(manager)s with the token %(token)s."
+        ) % {"manager": data["manager"], "token": _quoted(data["token"])}
+    else:
+        description = gettext("Created by the manager %(manager)s.") % {"manager": data["manager"]}
+    return gettext("Client created"), description
+
+
+def _quoted(value: str) -> str:
+    return pgettext("quotation marks around a quoted value", "“%(value)s”") % {"value": value}
 
 
 def _terms_accepted(data: Mapping[str, Any]) -> tuple[str, str]:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
-from rules.models import Attribute, ClientType, ServiceRule
+from rules.models import ATTRIBUTE_VALUE_MAX_LENGTH, Attribute, ClientType, ServiceRule
 from users.models import Manager, Reseller
 from users.validators import validate_phone
 
@@ -231,7 +231,7 @@ class ClientAttributeValue(models.Model):
     attribute = models.ForeignKey(
         Attribute, verbose_name=_("attribute"), on_delete=models.PROTECT, related_name="values"
     )
-    value = models.TextField(_("value"), blank=True)
+    value = models.CharField(_("value"), max_length=ATTRIBUTE_VALUE_MAX_LENGTH, blank=True)
 
     class Meta:
         verbose_name = _("attribute value")
@@ -290,3 +290,28 @@ class ClientEvent(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class OwnerEmailCheck(models.Model):
+    """A manager typed, as a new owner's email, the email of a user out of
+    their reach. The panel answers such emails as it answers any it cannot
+    use, and counts them per manager (OWNER_EMAIL_CHECKS_PER_HOUR): past the
+    limit every email out of reach, taken or not, gets that answer, so the
+    Add client page cannot be used to learn which emails have accounts
+    (clients.services.new_user_email_problem)."""
+
+    manager = models.ForeignKey(
+        Manager, verbose_name=_("manager"), on_delete=models.CASCADE, related_name="+"
+    )
+    email = models.EmailField(_("email"))  # in lower case: one row per email and hour
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("owner email check")
+        verbose_name_plural = _("owner email checks")
+        indexes = [
+            models.Index(fields=["manager", "checked_at"], name="clients_ownercheck_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager}: {self.email}"

@@ -10,13 +10,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, router
+from django.db import connection, connections, router
 from django.db.models import (
     Case,
+    CharField,
+    DateTimeField,
     Exists,
     F,
+    Field,
     FilteredRelation,
     IntegerField,
+    Model,
     OrderBy,
     OuterRef,
     Prefetch,
@@ -28,7 +32,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
-from django.db.models.functions import Left
+from django.db.models.functions import Left, Lower
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,19 +44,24 @@ from clients.models import (
     ClientAttributeValue,
     ClientEvent,
     ClientStatus,
+    OwnerEmailCheck,
     PostpayPermission,
     TermsStatus,
 )
 from rules.models import AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, Reseller, User, full_name
-from users.selectors import panel_people
+from users.selectors import panel_people, reseller_reach
 
 
 def reseller_in_reach(*, manager: Manager, reseller: Reseller) -> bool:
-    """Whether the manager may see and act on the reseller's clients: their
-    own reseller's; the root reseller's staff, every reseller's. The same rule
-    as client_queryset_for_manager, for one reseller."""
-    return manager.reseller.is_root or manager.reseller_id == reseller.pk
+    """Whether the manager may act for the reseller: their own, any reseller
+    downstream of it (users.selectors.reseller_reach; the API creates
+    clients of those), every one for the root reseller's staff. The panel's
+    pages list the manager's own reseller's clients
+    (client_queryset_for_manager)."""
+    if manager.reseller.is_root or manager.reseller_id == reseller.pk:
+        return True
+    return reseller_reach(reseller=manager.reseller).filter(pk=reseller.pk).exists()
 
 
 def client_queryset_for_manager(*, manager: Manager) -> QuerySet[Client]:
@@ -572,33 +581,87 @@ def _encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, *, clients: QuerySet[Client], order: _Sort) -> list | None:
-    """The sort values in a cursor, typed like their columns; None when the
-    cursor was not made for this sort (or was made up)."""
+# The longest time a cursor may carry: an ISO datetime with microseconds and
+# an offset has 32 characters.
+_CURSOR_TIME_MAX_LENGTH = 40
+
+
+def _sort_column_field(column: str) -> Field:
+    """The model field a sort column reads: a path from the client through its
+    relations (``service_rule__name``), or the owner's user field (``owner_email``)."""
+    if column.startswith("owner_"):
+        return User._meta.get_field(column.removeprefix("owner_"))
+    model: type[Model] = Client
+    *relations, name = column.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(name)
+
+
+def _is_text_fit(value: object, *, max_length: int) -> bool:
+    """A string PostgreSQL can compare with a column of ``max_length``: no
+    NUL, no lone surrogate (it cannot be sent as UTF-8), not longer than the column."""
+    if type(value) is not str or "\x00" in value or len(value) > max_length:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _cursor_value(field: Field, value: object) -> object:
+    """A cursor's value typed like its column; ValueError when it does not fit."""
+    if isinstance(field, DateTimeField):
+        if not _is_text_fit(value, max_length=_CURSOR_TIME_MAX_LENGTH):
+            raise ValueError("not a time")
+        try:
+            moment = field.to_python(value)
+        except ValidationError as error:
+            raise ValueError("not a time") from error
+        if moment is None or timezone.is_naive(moment):
+            raise ValueError("a time without its time zone")
+        return moment
+    if isinstance(field, CharField):
+        if not _is_text_fit(value, max_length=field.max_length):
+            raise ValueError("not a text of the column")
+        return value
+    raise ValueError(f"no cursor values for {type(field).__name__}")
+
+
+def client_list_cursor(cursor: str, *, sort: str) -> list | None:
+    """The sort values and ID of a list cursor, typed like their columns; None
+    when the cursor was not made for this sort or was made up.
+
+    Anything may arrive in the URL, so each value is checked against its
+    column before it reaches a query: an ID is an integer in the column's range
+    (``true`` is not one), a time is an ISO string with its offset, a text is a
+    string without NUL and no longer than its column, and an empty value
+    (``null``) only where the column may be empty."""
+    order = _Sort.parse(sort)
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         values = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(values, list) or len(values) != len(order.names):
         return None
-    typed = []
-    for name, value in zip(order.names, values, strict=True):
-        if value is not None and not isinstance(value, int | str):
-            return None
-        if name == "pk":
-            if not isinstance(value, int) or isinstance(value, bool):
-                return None
-            typed.append(value)
-            continue
-        field = clients.query.annotations[name].output_field
-        try:
-            typed.append(None if value is None else field.to_python(value))
-        except ValidationError:
-            return None
-    if any(isinstance(value, dt.datetime) and timezone.is_naive(value) for value in typed):
+    *sort_values, pk = values
+    low, high = connection.ops.integer_field_range(Client._meta.pk.get_internal_type())
+    if type(pk) is not int or not max(low, 1) <= pk <= high:
         return None
-    return typed
+    typed = []
+    for column, nullable, value in zip(order.columns, order.nullable, sort_values, strict=False):
+        if value is None:
+            if not nullable:
+                return None
+            typed.append(None)
+            continue
+        try:
+            typed.append(_cursor_value(_sort_column_field(column), value))
+        except ValueError:
+            return None
+    return [*typed, pk]
 
 
 def client_list_page(
@@ -626,10 +689,10 @@ def client_list_page(
     order = _Sort.parse(sort)
     clients = order.annotate(_filtered(manager=manager, filters=filters))
     backwards = seeking = False
-    if after and (values := _decode_cursor(after, clients=clients, order=order)):
+    if after and (values := client_list_cursor(after, sort=sort)):
         clients = clients.filter(order.after(values))
         seeking = True
-    elif before and (values := _decode_cursor(before, clients=clients, order=order)):
+    elif before and (values := client_list_cursor(before, sort=sort)):
         clients = clients.filter(order.after(values, reverse=True))
         backwards = True
     elif last:
@@ -814,17 +877,57 @@ def client_created_with_token(*, token: uuid.UUID) -> Client | None:
     return Client.objects.filter(creation_token=token).first()
 
 
+# How long a manager's checks of emails out of their reach are counted
+# (settings.OWNER_EMAIL_CHECKS_PER_HOUR).
+OWNER_EMAIL_CHECK_WINDOW = dt.timedelta(hours=1)
+EMAIL_UNAVAILABLE = _(
+    "This email cannot be used for a new owner. Choose another email or select an existing user."
+)
+EMAIL_UNAVAILABLE_FOR_USER = _(
+    "This email cannot be used for a new user. Choose another email or add an existing user."
+)
+
+
+def user_with_email(email: str) -> User | None:
+    """The user whose email this is in any letter case: as the login matches it
+    (UPPER) and as the unique constraint does (LOWER), which disagree on a few
+    letters (the Kelvin sign K lowers to k but stays itself in upper case)."""
+    return (
+        User.objects.alias(email_lower=Lower("email"))
+        .filter(Q(email__iexact=email) | Q(email_lower=Lower(Value(email))))
+        .order_by("pk")
+        .first()
+    )
+
+
+def owner_email_checks_recent(*, manager: Manager) -> set[str]:
+    """The emails out of their reach that the manager typed for a new user in
+    the last OWNER_EMAIL_CHECK_WINDOW (one per account, in lower case)."""
+    since = timezone.now() - OWNER_EMAIL_CHECK_WINDOW
+    return set(
+        OwnerEmailCheck.objects.filter(manager=manager, checked_at__gte=since).values_list(
+            "email", flat=True
+        )
+    )
+
+
 def new_owner_email_problem(
-    *, reseller: Reseller, email: str, as_owner: bool = True
+    *, reseller: Reseller, email: str, as_owner: bool = True, checks_exhausted: bool = False
 ) -> ValidationError | None:
     """The error for a new owner's (or, ``as_owner`` False, a new client
-    user's) email that already belongs to a user, in any letter case. It
-    offers that user instead (``params["user_id"]``) when the reseller could
-    choose them, and names nobody otherwise."""
-    existing = User.objects.filter(email__iexact=email.strip()).first()
-    if existing is None:
-        return None
-    if user_list_owner_candidates(reseller=reseller).filter(pk=existing.pk).exists():
+    user's) email that cannot be used, or None.
+
+    The email of a user the reseller could choose offers that user instead
+    (``params["user_id"]``). Any other taken email gets the neutral
+    EMAIL_UNAVAILABLE (code ``email_unavailable``), worded so that it tells
+    nothing of whether the email has an account; so does every email, a new
+    one too, once the manager's checks are exhausted (``checks_exhausted``,
+    see ``clients.services.new_user_email_problem``), so that the page
+    cannot be used to probe emails in bulk."""
+    existing = user_with_email(email.strip())
+    if existing is not None and (
+        user_list_owner_candidates(reseller=reseller).filter(pk=existing.pk).exists()
+    ):
         return ValidationError(
             _("%(user)s already has this email: select this user as the owner instead.")
             if as_owner
@@ -832,12 +935,11 @@ def new_owner_email_problem(
             code="email_taken",
             params={"user": str(existing), "user_id": existing.pk},
         )
+    if existing is None and not checks_exhausted:
+        return None
     return ValidationError(
-        _(
-            "A user with this email already exists but is not one of your clients' users; "
-            "use another email or ask an administrator."
-        ),
-        code="email_taken",
+        EMAIL_UNAVAILABLE if as_owner else EMAIL_UNAVAILABLE_FOR_USER,
+        code="email_unavailable",
         params={"user_id": None},
     )
 

@@ -3,11 +3,13 @@ transaction, and is recorded by ``client_event_record`` (its event-log entry
 and, when the event has one, its notification)."""
 
 import datetime as dt
+import unicodedata
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 
+from django.conf import settings as django_settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,6 +38,7 @@ from clients.models import (
     ClientEvent,
     ClientStatus,
     EventType,
+    OwnerEmailCheck,
     PostpayPermission,
     TermsStatus,
 )
@@ -45,7 +48,11 @@ from rules import validation
 from rules.models import AccountValidationSettings, Attribute, AttributeValueType, ClientType
 from users.models import Manager, ManagerStatus, Reseller, User
 from users.selectors import user_may_own_clients
-from users.validators import phone_to_e164, validate_email_local_part_ascii
+from users.validators import (
+    PHONE_INPUT_MAX_LENGTH,
+    phone_to_e164,
+    validate_email_local_part_ascii,
+)
 
 # --- Recording a change ------------------------------------------------------------
 
@@ -125,6 +132,7 @@ def client_create(
     agreements: Agreements | None = None,
     attributes: AttributeValues | None = None,
     creation_token: uuid.UUID | None = None,
+    origin: Mapping[str, str] | None = None,
 ) -> Client:
     """Create a client of ``reseller``, the only way a client is born.
 
@@ -149,6 +157,9 @@ def client_create(
     ``creation_token`` is the page's one-time token: a second submit of the
     page raises ``DuplicateSubmission`` carrying the client the first made,
     and writes nothing, also when the two race (``_one_client_per_token``).
+    ``origin`` says where the request came from when it was not the page
+    (``{"via": "api", "token": <the token's name>}``); the "client created"
+    event keeps it and the client page words it.
     """
     sections = _Sections(
         client_info=client_info,
@@ -161,7 +172,7 @@ def client_create(
     with _one_client_per_token(creation_token, reseller=reseller):
         checked = _checked_sections(actor=actor, reseller=reseller, sections=sections)
         client = _new_client(checked, actor=actor, reseller=reseller, token=creation_token)
-        return _client_write(client, checked=checked, actor=actor)
+        return _client_write(client, checked=checked, actor=actor, origin=origin)
 
 
 def client_create_check(
@@ -260,7 +271,9 @@ def _checked_sections(
     )
     contacts = _check_contacts(errors, sections.contacts, reseller=reseller, settings=settings)
     contract_person = _check_contract_person(errors, sections.contract_person)
-    owner = _check_owner(errors, sections.owner, reseller=reseller, required=not partial)
+    owner = _check_owner(
+        errors, sections.owner, actor=actor, reseller=reseller, required=not partial
+    )
     attribute_values = _check_attributes(
         errors, sections.attributes, client_info=sections.client_info, reseller=reseller
     )
@@ -279,9 +292,17 @@ def _checked_sections(
 
 def _check_actor_may_create(errors: _Errors, *, actor: Manager, reseller: Reseller) -> None:
     if actor.status != ManagerStatus.ACTIVE:
-        errors.add(NON_FIELD_ERRORS, _("Only an active manager can create clients."))
+        errors.add(
+            NON_FIELD_ERRORS,
+            ValidationError(_("Only an active manager can create clients."), code="inactive_actor"),
+        )
     elif not selectors.reseller_in_reach(manager=actor, reseller=reseller):
-        errors.add(NON_FIELD_ERRORS, _("You cannot create clients for this reseller."))
+        errors.add(
+            NON_FIELD_ERRORS,
+            ValidationError(
+                _("You cannot create clients for this reseller."), code="reseller_not_in_reach"
+            ),
+        )
 
 
 def _check_client_info(
@@ -296,9 +317,19 @@ def _check_client_info(
     if info is None:
         return None
     if info.client_type.reseller_id != reseller.pk:
-        errors.add("client_info.client_type", _("Select a client type of your reseller."))
+        errors.add(
+            "client_info.client_type",
+            ValidationError(
+                _("Select a client type of your reseller."), code="foreign_client_type"
+            ),
+        )
     if info.service_rule.reseller_id != reseller.pk:
-        errors.add("client_info.service_rule", _("Select a service rule of your reseller."))
+        errors.add(
+            "client_info.service_rule",
+            ValidationError(
+                _("Select a service rule of your reseller."), code="foreign_service_rule"
+            ),
+        )
     problem = _manager_problem(info.manager, reseller_id=reseller.pk)
     if problem is not None:
         errors.add("client_info.manager", problem)
@@ -317,7 +348,10 @@ def _check_company_name(
     key = "client_info.company_name"
     if not info.client_type.has_company_name:
         if info.company_name.strip():
-            errors.add(key, _("This client type has no company name."))
+            errors.add(
+                key,
+                ValidationError(_("This client type has no company name."), code="no_company_name"),
+            )
         return ""
     name = errors.checked(
         key,
@@ -326,7 +360,7 @@ def _check_company_name(
         max_length=column_length(Client, "company_name"),
         required=True,
     )
-    for problem in validation.company_name_problems(name, settings=settings) if name else []:
+    for problem in validation.company_name_errors(name, settings=settings) if name else []:
         errors.add(key, problem)
     return name or ""
 
@@ -337,10 +371,16 @@ def _check_postpay_permission(errors: _Errors, info: ClientInfo, *, reseller: Re
     key, permission = "client_info.postpay_permission", info.postpay_permission
     if reseller.postpay_is_manual:
         if permission not in PostpayPermission.values:
-            errors.add(key, _("Select the postpay permission."))
+            errors.add(key, ValidationError(_("Select the postpay permission."), code="required"))
         return permission or ""
     if permission is not None:
-        errors.add(key, _("Postpay is allowed automatically for this reseller."))
+        errors.add(
+            key,
+            ValidationError(
+                _("Postpay is allowed automatically for this reseller."),
+                code="postpay_automatic",
+            ),
+        )
     return PostpayPermission.NOT_VERIFIED
 
 
@@ -385,7 +425,13 @@ def _check_contacts(
         required=True,
     )
     if contacts.country not in {code for code, _name in reseller.country_choices()}:
-        errors.add("contacts.country", _("Select one of the countries your reseller serves."))
+        errors.add(
+            "contacts.country",
+            ValidationError(
+                _("Select one of the countries your reseller serves."),
+                code="country_not_served",
+            ),
+        )
     if texts["region"]:
         errors.checked(
             "contacts.region", validation.validate_region, texts["region"], settings=settings
@@ -394,9 +440,19 @@ def _check_contacts(
         for name in LATIN_CONTACT_FIELDS:
             if texts[name]:
                 errors.checked(f"contacts.{name}", validation.validate_latin, texts[name])
-    phone = errors.checked(
-        "contacts.phone", phone_to_e164, contacts.phone.strip(), region=contacts.country
+    # The phone as typed fits PHONE_INPUT_MAX_LENGTH and shows every
+    # character before it is read (an empty one gets the phone's own message).
+    typed_phone = errors.checked(
+        "contacts.phone",
+        validation.clean_text,
+        contacts.phone,
+        max_length=PHONE_INPUT_MAX_LENGTH,
     )
+    phone = None
+    if typed_phone is not None:
+        phone = errors.checked(
+            "contacts.phone", phone_to_e164, typed_phone, region=contacts.country
+        )
     return Contacts(
         country=contacts.country,
         phone=phone or "",
@@ -433,42 +489,53 @@ _MAX_ID = 2**63 - 1
 
 
 def _check_owner(
-    errors: _Errors, owner: Owner | None, *, reseller: Reseller, required: bool
+    errors: _Errors, owner: Owner | None, *, actor: Manager, reseller: Reseller, required: bool
 ) -> User | NewOwner | None:
     """Exactly one owner: an existing user the reseller reaches who is none of
     the panel's own people (staff, superusers, managers; see
     ``users.selectors.user_may_own_clients``), or a new user."""
     if owner is None:
         if required:
-            errors.add("owner", _("Select the owner or create a new user."))
+            errors.add(
+                "owner",
+                ValidationError(_("Select the owner or create a new user."), code="required"),
+            )
         return None
     if isinstance(owner, NewOwner):
-        return _check_new_owner(errors, owner, reseller=reseller)
+        return _check_new_owner(errors, owner, actor=actor, reseller=reseller)
     user = None
     if isinstance(owner, ExistingOwner) and 0 < owner.user_id <= _MAX_ID:
         user = selectors.user_list_reachable(reseller=reseller).filter(pk=owner.user_id).first()
     if user is None:
-        errors.add("owner.user", _("Select a user of your reseller's clients."))
+        errors.add(
+            "owner.user",
+            ValidationError(
+                _("Select a user of your reseller's clients."), code="owner_not_in_reach"
+            ),
+        )
     elif not user_may_own_clients(user=user):
         errors.add(
             "owner.user",
-            _(
-                "Staff, administrators and panel managers cannot own a client: "
-                "select another user or create a new one."
+            ValidationError(
+                _(
+                    "Staff, administrators and panel managers cannot own a client: "
+                    "select another user or create a new one."
+                ),
+                code="owner_not_eligible",
             ),
         )
     return user
 
 
-def _manager_problem(manager: Manager | None, *, reseller_id: int) -> str | None:
+def _manager_problem(manager: Manager | None, *, reseller_id: int) -> ValidationError | None:
     """Why this manager cannot look after a client of the reseller, or None:
     only an active manager of the client's own reseller (or nobody) can."""
     if manager is None:
         return None
     if manager.reseller_id != reseller_id:
-        return _("Select a manager of your reseller.")
+        return ValidationError(_("Select a manager of your reseller."), code="foreign_manager")
     if manager.status != ManagerStatus.ACTIVE:
-        return _("Select an active manager.")
+        return ValidationError(_("Select an active manager."), code="inactive_manager")
     return None
 
 
@@ -496,29 +563,79 @@ def _check_new_user[T: NewUser](errors: _Errors, person: T, *, prefix: str) -> T
         required=True,
     )
     if email:
-        try:
-            validate_email_local_part_ascii(email)
-        except ValidationError as error:
-            errors.add(f"{prefix}email", error)
-            email = None
+        # The part before "@" as typed: a look-alike letter there (ſ, ı, the
+        # Kelvin sign) is refused, not folded into another person's login.
+        email = errors.checked(f"{prefix}email", _ascii_local_part, email)
+    if email:
+        # The domain kept in plain letters (fullwidth ｅ is e; NFKC may
+        # lengthen it: checked again), so that a look-alike of a taken
+        # email is that email.
+        email = errors.checked(
+            f"{prefix}email",
+            validation.clean_email,
+            email_normalized(email),
+            max_length=column_length(User, "email"),
+        )
     return type(person)(
         first_name=text("first_name", required=True),
         middle_name=text("middle_name", required=False),
         last_name=text("last_name", required=True),
-        email=User.objects.normalize_email(email) if email else "",
+        email=email or "",
     )
 
 
-def _check_new_owner(errors: _Errors, owner: NewOwner, *, reseller: Reseller) -> NewOwner:
+def _ascii_local_part(email: str) -> str:
+    validate_email_local_part_ascii(email)
+    return email
+
+
+def email_normalized(email: str) -> str:
+    """A new user's email as the panel keeps it: compatibility characters
+    made plain (NFKC: fullwidth letters are ASCII, ﬃ is ffi, as a mail
+    server reads the domain anyway) and the domain in lower case, so that a
+    look-alike of a taken email is that email. The part before "@" is ASCII
+    already (``_check_new_user``)."""
+    return User.objects.normalize_email(unicodedata.normalize("NFKC", email.strip()))
+
+
+def _check_new_owner(
+    errors: _Errors, owner: NewOwner, *, actor: Manager, reseller: Reseller
+) -> NewOwner:
     """A new user (``_check_new_user``) whose email no user has in any letter
     case (the error offers the user who has it, when the reseller could make
-    them the owner)."""
+    them the owner, and names nobody otherwise: ``new_user_email_problem``)."""
     owner = _check_new_user(errors, owner, prefix="owner.new_")
     if owner.email:
-        problem = selectors.new_owner_email_problem(reseller=reseller, email=owner.email)
+        problem = new_user_email_problem(actor=actor, reseller=reseller, email=owner.email)
         if problem is not None:
             errors.add("owner.new_email", problem)
     return owner
+
+
+def new_user_email_problem(
+    *, actor: Manager, reseller: Reseller, email: str, as_owner: bool = True
+) -> ValidationError | None:
+    """``selectors.new_owner_email_problem`` for an email the actor typed,
+    counted: each taken email out of the actor's reach is recorded once per
+    account (OwnerEmailCheck, older records dropped), and past
+    OWNER_EMAIL_CHECKS_PER_HOUR of them in the last hour every email out of
+    the actor's reach, a new one too, gets the same neutral answer."""
+    checked = selectors.owner_email_checks_recent(manager=actor)
+    exhausted = len(checked) >= django_settings.OWNER_EMAIL_CHECKS_PER_HOUR
+    problem = selectors.new_owner_email_problem(
+        reseller=reseller, email=email, as_owner=as_owner, checks_exhausted=exhausted
+    )
+    if problem is not None and problem.code == "email_unavailable" and not exhausted:
+        # The email is kept in plain letters (email_normalized): its
+        # look-alikes are one key.
+        key = email.strip().lower()[: column_length(OwnerEmailCheck, "email")]
+        if key not in checked:
+            now = timezone.now()
+            OwnerEmailCheck.objects.filter(
+                manager=actor, checked_at__lt=now - selectors.OWNER_EMAIL_CHECK_WINDOW
+            ).delete()
+            OwnerEmailCheck.objects.create(manager=actor, email=key, checked_at=now)
+    return problem
 
 
 def _check_attributes(
@@ -608,7 +725,9 @@ def _display_name(client_type: ClientType, company_name: str, person: ContractPe
     return name[: column_length(Client, "name")]
 
 
-def _client_write(client: Client, *, checked: _Checked, actor: Manager) -> Client:
+def _client_write(
+    client: Client, *, checked: _Checked, actor: Manager, origin: Mapping[str, str] | None
+) -> Client:
     """One transaction: the client row first (a second submit racing this one
     stops at its unique creation token before writing anything else), the
     new owner, the Owner access, the attribute values, the event log and the
@@ -626,7 +745,7 @@ def _client_write(client: Client, *, checked: _Checked, actor: Manager) -> Clien
             for value in checked.attribute_values:
                 value.client = client
             ClientAttributeValue.objects.bulk_create(checked.attribute_values)
-            _record_creation(client, actor=actor)
+            _record_creation(client, actor=actor, origin=origin)
     except IntegrityError:
         client.pk = None
         if isinstance(checked.owner, NewOwner):
@@ -650,15 +769,16 @@ def _owner_user_create(owner: NewOwner) -> User:
     )
 
 
-def _record_creation(client: Client, *, actor: Manager) -> None:
-    """ "Client created", visible to the client and notified; and the terms the
-    manager accepted on the client's behalf, hidden from the client."""
+def _record_creation(client: Client, *, actor: Manager, origin: Mapping[str, str] | None) -> None:
+    """ "Client created", visible to the client and notified, with where the
+    request came from; and the terms the manager accepted on the client's
+    behalf, hidden from the client."""
     manager = {"manager_id": actor.pk, "manager": str(actor)}
     client_event_record(
         client=client,
         actor=actor.user,
         event_type=EventType.CLIENT_CREATED,
-        data=manager,
+        data={**manager, **(origin or {})},
         visible_to_client=True,
         created_at=client.created_at,
     )
@@ -880,7 +1000,7 @@ def client_set_manager(*, actor: Manager, client: Client, manager: Manager | Non
         _refuse_if_deleted(locked)
         problem = _manager_problem(manager, reseller_id=locked.reseller_id)
         if problem is not None:
-            raise ValidationError({"manager": [ValidationError(problem, code="invalid_manager")]})
+            raise ValidationError({"manager": [problem]})
         if locked.manager_id != (manager.pk if manager else None):
             now = timezone.now()
             locked.manager = (
@@ -1011,8 +1131,8 @@ def client_user_invite(
     if errors.by_key and new_user.email:
         # Reported with the other errors in one round; otherwise checked under
         # the client's lock below, where a repeated submit is recognised.
-        problem = selectors.new_owner_email_problem(
-            reseller=client.reseller, email=new_user.email, as_owner=False
+        problem = new_user_email_problem(
+            actor=actor, reseller=client.reseller, email=new_user.email, as_owner=False
         )
         if problem is not None:
             errors.add("new_user.email", problem)

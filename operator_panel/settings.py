@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from operations import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -46,18 +48,35 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
+    "django_structlog",
     # Counts failed sign-ins and locks an account or an address (see below).
     "axes",
     "users",
     "rules",
     "clients",
+    # Health, metrics, logs, the replica router; before notifications, so
+    # that its `db_worker` (notifications' plus a heartbeat and the table
+    # upkeep) takes the name.
+    "operations",
     "notifications",
+    # The reseller API v3 (docs/api.md): Django REST framework, its OpenAPI
+    # document by drf-spectacular, Swagger UI's files from the sidecar package.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
     # After notifications: its `db_worker` (the django-tasks-db worker plus
     # recovery of tasks whose worker died) takes the name; earlier apps win.
     "django_tasks_db",
 ]
 
 MIDDLEWARE = [
+    # First: /health/live, /health/ready and /metrics, before host checks,
+    # the HTTPS redirect and sessions (operations/probes.py).
+    "operations.probes.ProbeMiddleware",
+    # One log line per request, with its X-Request-ID (operations/logs.py).
+    "operations.logs.RequestLogMiddleware",
+    "operations.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Reads of the read-only pages from DATABASE_REPLICA_URL (operations/routing.py).
+    "operations.routing.ReplicaRoutingMiddleware",
     # Last: it answers a locked-out sign-in attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -75,7 +96,10 @@ if not DEBUG:
     # forever (the hashed copies `collectstatic` writes to STATIC_ROOT), without
     # a separate web server. Development (runserver) and tests, where nothing
     # was collected, find them in the apps' folders instead.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "operator_panel.urls"
 WSGI_APPLICATION = "operator_panel.wsgi.application"
@@ -101,12 +125,62 @@ TEMPLATES = [
 # so that `make run` works on a machine with nothing installed.
 if "DATABASE_URL" not in os.environ:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+# Connections (docs/operations.md, "Connections"): DATABASE_POOL_MAX_SIZE
+# turns on Django's psycopg pool in each process; DATABASE_PGBOUNCER=true is
+# for PgBouncer in transaction mode: no server-side cursors (they live in a
+# transaction PgBouncer may hand to another client) and no prepared statements.
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "0"))
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
+
+
+def _database(url: str) -> dict:
+    database = dj_database_url.parse(
+        url,
+        # The pool keeps connections itself; Django's persistent ones are off with it.
+        conn_max_age=0
+        if DATABASE_POOL_MAX_SIZE
+        else int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # A kept connection is checked before reuse: after a database restart
+        # the first request gets a fresh connection, not an error.
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return database
+    options = database.setdefault("OPTIONS", {})
+    options["connect_timeout"] = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+    if DATABASE_POOL_MAX_SIZE:
+        options["pool"] = {
+            "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            # Seconds a request waits for a free connection before an error.
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+        }
+    if DATABASE_PGBOUNCER:
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        options["prepare_threshold"] = None  # Django's default too; said out loud
+    return database
+
+
+DATABASES = {
+    "default": _database(os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))
 }
+# A streaming replica for the read-only pages (operations/routing.py). Tests
+# make it a mirror of the test database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = _database(os.environ["DATABASE_REPLICA_URL"])
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["operations.routing.ReplicaRouter"]
+# The pages whose reads go to the replica (view names), and how long a
+# browser that posted reads from the primary only.
+DATABASE_REPLICA_VIEWS = env_list(
+    "DATABASE_REPLICA_VIEWS", "clients:list,clients:export,api_v3:accounts"
+)
+DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
+# Bookkeeping read from the primary, whose writes do not move a request's
+# other reads there (operations/routing.py).
+DATABASE_PRIMARY_MODELS = frozenset(
+    {"sessions.session", "api.apitoken", "api.ratecounter", "api.idempotencykey"}
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite tests use a file, not memory, so that a worker process a test
     # starts (tests/notifications) sees the test database; one per process.
@@ -159,7 +233,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # per queue (`db_worker --queue-name auth`).
 TASKS = {
     "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend",
+        # django-tasks-db's backend, carrying the request id into the task.
+        "BACKEND": "operations.tasks_backend.ContextDatabaseBackend",
         "QUEUES": ["default", "auth"],
     }
 }
@@ -215,6 +290,11 @@ TASK_LEASE_SECONDS = int(os.environ.get("TASK_LEASE_SECONDS", "600"))
 TASK_MAX_RECOVERIES = int(os.environ.get("TASK_MAX_RECOVERIES", "3"))
 TASK_LEASE_CHECK_INTERVAL = float(os.environ.get("TASK_LEASE_CHECK_INTERVAL", "30"))
 
+# A manager may type as a new owner's email at most this many emails per hour
+# that belong to users out of their reach; past it every email out of their
+# reach gets the same "cannot be used" answer (clients.models.OwnerEmailCheck).
+OWNER_EMAIL_CHECKS_PER_HOUR = int(os.environ.get("OWNER_EMAIL_CHECKS_PER_HOUR", "30"))
+
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "panel@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -238,12 +318,32 @@ DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "300"))
 # private addresses is allowed too. Off in production unless set.
 DIRECTORY_ALLOW_PRIVATE_NETWORKS = env_bool("DIRECTORY_ALLOW_PRIVATE_NETWORKS", DEBUG)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# Logs (operations/logs.py): one line per request and per task run, as
+# LOG_FORMAT=json (one JSON object a line, for a log collector) or text.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+LOGGING = logs.logging_config(log_format=LOG_FORMAT, level=os.environ.get("LOG_LEVEL", "INFO"))
+logs.configure_structlog()
+# The X-Request-ID of a proxy or load balancer is taken when it is sane.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+# "request_started" at DEBUG: the one line per request is "request_finished".
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = 10
+
+# Health and metrics (operations/probes.py). /health/ready fails when the
+# oldest ready task has waited longer than HEALTH_QUEUE_MAX_AGE seconds or no
+# task worker wrote its heartbeat within HEALTH_WORKER_HEARTBEAT_MAX_AGE
+# (0 turns either check off). Without METRICS_TOKEN, /metrics answers 404.
+HEALTH_QUEUE_MAX_AGE = float(os.environ.get("HEALTH_QUEUE_MAX_AGE", "300"))
+HEALTH_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("HEALTH_WORKER_HEARTBEAT_MAX_AGE", "60"))
+HEALTH_STATEMENT_TIMEOUT = float(os.environ.get("HEALTH_STATEMENT_TIMEOUT", "2"))
+WORKER_HEARTBEAT_INTERVAL = float(os.environ.get("WORKER_HEARTBEAT_INTERVAL", "10"))
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# Task table upkeep (operations/services.py), run by each worker every
+# TASK_PRUNE_INTERVAL seconds (0: never; `manage.py prune_tasks` from cron).
+TASK_PRUNE_INTERVAL = float(os.environ.get("TASK_PRUNE_INTERVAL", "3600"))
+TASK_RESULT_RETENTION_DAYS = float(os.environ.get("TASK_RESULT_RETENTION_DAYS", "7"))
+TASK_FAILED_RETENTION_DAYS = float(os.environ.get("TASK_FAILED_RETENTION_DAYS", "30"))
+DELIVERY_ATTEMPT_RETENTION_DAYS = float(os.environ.get("DELIVERY_ATTEMPT_RETENTION_DAYS", "180"))
 
 # --- Security ---------------------------------------------------------------------
 # HTTPS_ONLY (default: on when DEBUG is off) turns on everything that assumes
@@ -309,6 +409,52 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # The address axes counts is REMOTE_ADDR; behind a proxy, install
 # django-ipware and set AXES_IPWARE_* (see django-axes' docs).
+
+# Reseller API v3 (docs/api.md). Parsing, errors and authentication are the
+# api app's own (JSON:API, X-Api-Token); DRF supplies the views and
+# drf-spectacular the OpenAPI document.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["api.jsonapi.JsonApiParser", "api.jsonapi.JsonParser"],
+    "DEFAULT_RENDERER_CLASSES": ["api.jsonapi.JsonApiRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.jsonapi.JsonApiNegotiation",
+    "EXCEPTION_HANDLER": "api.jsonapi.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Operator panel: reseller API v3",
+    "DESCRIPTION": "Create, find and read a reseller's clients (accounts) in the shape of the "
+    "platform's public API v3: JSON:API bodies, the manager's token in X-Api-Token. "
+    "See docs/api.md.",
+    "VERSION": "3.0.0",
+    "OAS_VERSION": "3.0.3",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v3",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # JSON:API resource types, each its own one-value enum.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountsResourceType": ["accounts"],
+        "AccountTypesResourceType": ["account_types"],
+        "ServiceRulesResourceType": ["service_rules"],
+        "ManagersResourceType": ["managers"],
+    },
+    "DISABLE_ERRORS_AND_WARNINGS": False,
+}
+# Requests a token may make per API_TOKEN_RATE_WINDOW seconds; past it 429.
+API_TOKEN_RATE_LIMIT = int(os.environ.get("API_TOKEN_RATE_LIMIT", "600"))
+API_TOKEN_RATE_WINDOW = int(os.environ.get("API_TOKEN_RATE_WINDOW", "60"))
+# Failed authentications one address may make per window before 429.
+API_AUTH_FAILURE_LIMIT = int(os.environ.get("API_AUTH_FAILURE_LIMIT", "20"))
+API_AUTH_FAILURE_WINDOW = int(os.environ.get("API_AUTH_FAILURE_WINDOW", "300"))
+# Idempotency keys are kept at least this long (manage.py api_prune removes older ones).
+API_IDEMPOTENCY_KEY_HOURS = int(os.environ.get("API_IDEMPOTENCY_KEY_HOURS", "24"))
+# The largest request body the API reads.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
 
 # "Forgot password" (users.services.password_reset_request): at most one reset
 # email per account (and one queued task per typed email) every

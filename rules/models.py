@@ -187,6 +187,13 @@ class AttributeValueType(models.TextChoices):
     LIST = "list", _("List")
 
 
+# The longest value a client may have for an attribute, in characters: the
+# column (clients.ClientAttributeValue.value), the Add client page's field and
+# the service all use this number. Identifiers and passport data are short; a
+# free text of a few paragraphs fits.
+ATTRIBUTE_VALUE_MAX_LENGTH = 1000
+
+
 class Attribute(models.Model):
     """An extra parameter of a client, shown in "Additional information"."""
 

@@ -10,6 +10,7 @@ of a directory name to fill in.
 import bisect
 import datetime
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from anyascii import anyascii
@@ -25,7 +26,12 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
 
-from rules.models import AccountValidationSettings, Attribute, AttributeValueType
+from rules.models import (
+    ATTRIBUTE_VALUE_MAX_LENGTH,
+    AccountValidationSettings,
+    Attribute,
+    AttributeValueType,
+)
 
 # The one definition of this message in the project (Django's forms have their own).
 REQUIRED_MESSAGE = _("This field is required.")
@@ -41,10 +47,19 @@ def _quote(parts: Iterable[str]) -> str:
 # Text fields -----------------------------------------------------------------
 
 
-def clean_text(value: str, *, max_length: int, required: bool = False, strip: bool = True) -> str:
+def clean_text(
+    value: str,
+    *,
+    max_length: int,
+    required: bool = False,
+    strip: bool = True,
+    multiline: bool = False,
+) -> str:
     """A typed text as it is stored: without surrounding spaces (unless
     ``strip`` is off), present when required, without NUL characters (which
-    PostgreSQL cannot store) and no longer than its column."""
+    PostgreSQL cannot store), no longer than its column and without a
+    character a reader cannot see (``validate_visible_text``; a ``multiline``
+    text keeps its tabs and line breaks)."""
     text = value.strip() if strip else value
     if not text:
         if required:
@@ -52,6 +67,7 @@ def clean_text(value: str, *, max_length: int, required: bool = False, strip: bo
         return ""
     ProhibitNullCharactersValidator()(text)
     MaxLengthValidator(max_length)(text)
+    validate_visible_text(text, multiline=multiline)
     return text
 
 
@@ -73,16 +89,23 @@ _WORD = re.compile(r"\w+")
 _PART = re.compile(r"\S+")
 
 
-def company_name_problems(value: str, *, settings: AccountValidationSettings) -> list[str]:
+def company_name_errors(
+    value: str, *, settings: AccountValidationSettings
+) -> list[ValidationError]:
     """Every reason the installation forbids this company name, each message
-    quoting the offending part; an empty list when the name is fine."""
-    problems: list[str] = []
+    quoting the offending part and with its code (forbidden_characters,
+    forbidden_abbreviation, forbidden_domain); an empty list when the name is
+    fine."""
+    problems: list[ValidationError] = []
     forbidden = set(settings.forbidden_characters)
     characters = [char for char in dict.fromkeys(value) if char in forbidden]
     if characters:
         problems.append(
-            gettext("The company name contains forbidden characters: %(parts)s.")
-            % {"parts": _quote(characters)}
+            ValidationError(
+                gettext("The company name contains forbidden characters: %(parts)s.")
+                % {"parts": _quote(characters)},
+                code="forbidden_characters",
+            )
         )
     words: dict[str, tuple[int, int]] = {}  # a word in any letter case -> its first place
     for match in _WORD.finditer(value):
@@ -91,21 +114,32 @@ def company_name_problems(value: str, *, settings: AccountValidationSettings) ->
         found = _abbreviation(value, abbreviation, words=words)
         if found is not None:
             problems.append(
-                gettext(
-                    "The company name contains the forbidden abbreviation %(part)s: "
-                    "leave the legal form out."
+                ValidationError(
+                    gettext(
+                        "The company name contains the forbidden abbreviation %(part)s: "
+                        "leave the legal form out."
+                    )
+                    % {"part": _quote([value[found[0] : found[1]]])},
+                    code="forbidden_abbreviation",
                 )
-                % {"part": _quote([value[found[0] : found[1]]])}
             )
     parts = [match.span() for match in _PART.finditer(value)]
     for tld in settings.split_lines(settings.forbidden_tlds):
         found = _domain(value, "." + tld.lstrip("."), parts=parts)
         if found is not None:
             problems.append(
-                gettext("The company name contains the forbidden domain %(part)s.")
-                % {"part": _quote([value[found[0] : found[1]]])}
+                ValidationError(
+                    gettext("The company name contains the forbidden domain %(part)s.")
+                    % {"part": _quote([value[found[0] : found[1]]])},
+                    code="forbidden_domain",
+                )
             )
     return problems
+
+
+def company_name_problems(value: str, *, settings: AccountValidationSettings) -> list[str]:
+    """The messages of ``company_name_errors``."""
+    return [error.message for error in company_name_errors(value, settings=settings)]
 
 
 def _abbreviation(
@@ -140,11 +174,9 @@ def _domain(value: str, suffix: str, *, parts: list[tuple[int, int]]) -> tuple[i
 
 
 def validate_company_name(value: str, *, settings: AccountValidationSettings) -> None:
-    problems = company_name_problems(value, settings=settings)
+    problems = company_name_errors(value, settings=settings)
     if problems:
-        raise ValidationError(
-            [ValidationError(problem, code="forbidden_company_name") for problem in problems]
-        )
+        raise ValidationError(problems)
 
 
 # Regions ---------------------------------------------------------------------
@@ -335,12 +367,16 @@ def clean_attribute_value(attribute: Attribute, value: object) -> str:
         except ValueError as error:
             raise ValidationError(_("Enter a valid date."), code="invalid_date") from error
 
-    text = str(value)
-    if value_type != AttributeValueType.PASSWORD:
-        text = text.strip()
+    # Length and visible characters before the format: an administrator's
+    # pattern never runs over a megabyte.
+    text = clean_text(
+        str(value),
+        max_length=ATTRIBUTE_VALUE_MAX_LENGTH,
+        required=attribute.required,
+        strip=value_type != AttributeValueType.PASSWORD,
+        multiline=value_type == AttributeValueType.TEXT,
+    )
     if not text:
-        if attribute.required:
-            raise ValidationError(REQUIRED_MESSAGE, code="required")
         return ""
 
     if value_type == AttributeValueType.LIST:
@@ -371,3 +407,50 @@ def clean_attribute_value(attribute: Attribute, value: object) -> str:
     if check is not None:
         text = check(text)
     return text
+
+
+# Invisible and direction-changing characters ------------------------------------------
+
+# Letters that show as nothing at all: the Hangul fillers.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+# The whitespace a multi-line text keeps; a one-line field keeps none.
+_MULTILINE_CONTROLS = frozenset("\t\n\r")
+# Categories refused everywhere: control characters, line and paragraph
+# separators and surrogates (besides format characters, Cf, named apart).
+_CONTROL_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+
+def validate_visible_text(value: str, *, multiline: bool = False) -> None:
+    """Refuse a text with a character a reader cannot see or that changes how
+    the text around it reads: format characters (Unicode category Cf: the
+    bidirectional controls U+202A–U+202E and U+2066–U+2069, the marks
+    U+200E/U+200F, zero-width space and joiners U+200B–U+200D, the word joiner
+    U+2060, the byte-order mark U+FEFF, the soft hyphen U+00AD, tags…),
+    letters that show as nothing (Hangul fillers), and control characters,
+    including NUL, line separators and lone surrogates. A multi-line text may
+    hold tabs and line breaks.
+
+    Such characters let a name read differently from what is stored ("Ромашка"
+    and "Ром\u200bашка" are two clients; U+202E shows "moc.elpmaxe" as
+    "example.com"), so they are refused with the first one's code point and
+    its position (from 1), rather than stripped behind the operator's back."""
+    for position, character in enumerate(value, start=1):
+        category = unicodedata.category(character)
+        if category == "Cf" or character in _BLANK_LETTERS:
+            message = _(
+                "The value contains an invisible or direction-changing character "
+                "(%(code)s) at position %(position)s."
+            )
+        elif category in _CONTROL_CATEGORIES and not (
+            multiline and character in _MULTILINE_CONTROLS
+        ):
+            message = _(
+                "The value contains a control character (%(code)s) at position %(position)s."
+            )
+        else:
+            continue
+        raise ValidationError(
+            message,
+            code="invisible_character",
+            params={"code": f"U+{ord(character):04X}", "position": position},
+        )

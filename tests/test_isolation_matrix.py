@@ -13,7 +13,8 @@ from tests.conftest import make_client, make_manager, make_user
 from users.models import ManagerRole, PostpayMode, Reseller, User
 
 # Namespaces and names outside the panel's own pages.
-EXCLUDED_NAMESPACES = {"admin", "bench"}
+# api_v3: the reseller API, whose reach is tested in tests/api/test_scoping.py.
+EXCLUDED_NAMESPACES = {"admin", "bench", "api_v3"}
 EXCLUDED_NAMES = {"set_language", "javascript-catalog"}
 
 # name → how it is reached: "client" (takes a client ID: another reseller's
@@ -101,6 +102,9 @@ MATRIX: dict[str, tuple[str, list[tuple[str, str, dict]]]] = {
     "welcome:password_setup_done": ("public", []),
     "welcome:terms_accept": ("token", []),
     "welcome:terms_accept_done": ("public", []),
+    # Each manager's own tokens; another's token answers 404 (tests/api/test_tokens.py).
+    "api_tokens:list": ("scoped", []),
+    "api_tokens:revoke": ("scoped", []),
 }
 
 

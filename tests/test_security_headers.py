@@ -79,6 +79,7 @@ def panel_pages(irina, irina_browser, root_reseller, root_rules, client_created_
         reverse("clients:ownership_transfer", args=[client.pk]) + f"?user={admin.pk}",
         reverse("password_change"),
         reverse("password_change_done"),
+        reverse("api_tokens:list"),
     ]
 
 
@@ -104,6 +105,7 @@ def test_every_panel_page_has_the_csp_and_no_inline_code(panel_pages):
         "welcome:password_setup",
         "welcome:terms_accept",
         "welcome:terms_accept_done",
+        "api_v3:docs",
     ],
 )
 def test_public_pages_have_the_csp_and_no_inline_code(db, client, url_name):

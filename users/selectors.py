@@ -3,6 +3,7 @@ through its clients (owner search) is a read about clients: clients/selectors.py
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from users.models import Manager, ManagerStatus, Reseller, User
 
@@ -20,6 +21,27 @@ def manager_for_user(*, user: User) -> Manager | None:
 
 def reseller_root() -> Reseller | None:
     return Reseller.objects.filter(parent__isnull=True).first()
+
+
+def reseller_reach(*, reseller: Reseller) -> QuerySet[Reseller]:
+    """The resellers a reseller's manager may act for: their own and every
+    downstream one (children, their children…); the root reaches all. One
+    recursive query, on PostgreSQL and SQLite alike."""
+    if reseller.is_root:
+        return Reseller.objects.all()
+    sql = (
+        "WITH RECURSIVE tree(id) AS (SELECT id FROM users_reseller WHERE id = %s UNION "
+        "SELECT child.id FROM users_reseller child JOIN tree ON child.parent_id = tree.id) "
+        "SELECT id FROM tree"
+    )
+    tree = RawSQL(sql, (reseller.pk,))  # noqa: S611
+    return Reseller.objects.filter(pk__in=tree)
+
+
+def reseller_get_reachable(*, manager: Manager, reseller_id: int) -> Reseller | None:
+    """The reseller with this ID when the manager reaches it, else None (the
+    caller answers 404: another reseller's existence is not told)."""
+    return reseller_reach(reseller=manager.reseller).filter(pk=reseller_id).first()
 
 
 def manager_list_active(*, reseller: Reseller) -> QuerySet[Manager]:

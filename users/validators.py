@@ -4,6 +4,11 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+# The longest phone a person may type, spaces, brackets and dashes included
+# (+7 (916) 123-45-67 ext. 1234 has 28 characters): the column keeps the number
+# in E.164, at most 16 characters of its 20.
+PHONE_INPUT_MAX_LENGTH = 32
+
 
 def phone_to_e164(value: str, *, region: str | None = None) -> str:
     """Parse a phone number typed by a person and return it in E.164 (+79161234567).

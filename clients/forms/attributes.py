@@ -3,7 +3,7 @@ client type, built by one factory per value type."""
 
 from collections.abc import Callable, Mapping
 
-from crispy_forms.layout import Layout
+from crispy_forms.layout import Div, Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,16 +11,18 @@ from clients.autofill import AUTOFILL_INN_LISTBOX, autofill_input_attrs
 from clients.forms.sections import Include, SectionForm
 from clients.inputs import AttributeValues
 from rules import validation
-from rules.models import Attribute, AttributeValueType, ClientType
+from rules.models import ATTRIBUTE_VALUE_MAX_LENGTH, Attribute, AttributeValueType, ClientType
 from users.models import AutofillField
 
 
 def _string_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.CharField(**options)
+    return forms.CharField(max_length=ATTRIBUTE_VALUE_MAX_LENGTH, **options)
 
 
 def _text_field(attribute: Attribute, **options) -> forms.Field:
-    return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **options)
+    return forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=ATTRIBUTE_VALUE_MAX_LENGTH, **options
+    )
 
 
 def _checkbox_field(attribute: Attribute, **options) -> forms.Field:
@@ -35,7 +37,12 @@ def _date_field(attribute: Attribute, **options) -> forms.Field:
 
 def _password_field(attribute: Attribute, **options) -> forms.Field:
     # Never sent back to the browser: an operator retypes it after an error.
-    return forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False, **options)
+    return forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+        max_length=ATTRIBUTE_VALUE_MAX_LENGTH,
+        **options,
+    )
 
 
 def _list_field(attribute: Attribute, **options) -> forms.Field:
@@ -100,15 +107,20 @@ class AttributesForm(SectionForm):
         )
 
     def build_layout(self) -> Layout:
-        items = []
-        for name in self.fields:
-            items.append(name)
-            attribute = next((item for item in self.attributes if item.key == name), None)
-            if attribute is not None and self.asks_directory(attribute):
-                items.append(
+        """The attributes in a grid (two, then three to a row as the page
+        widens), in weight order; the hidden type marker stays outside it."""
+        cells = []
+        for attribute in self.attributes:
+            cell = [attribute.key]
+            if self.asks_directory(attribute):
+                cell.append(
                     Include("clients/_autofill_listbox.html", listbox_id=AUTOFILL_INN_LISTBOX)
                 )
-        return Layout(*items)
+            cells.append(Div(*cell, css_class="col"))
+        return Layout(
+            "rendered_for",
+            Div(*cells, css_class="row row-cols-1 row-cols-md-2 row-cols-xl-3"),
+        )
 
     def to_input(self) -> AttributeValues:
         """The values that converted, by attribute key."""

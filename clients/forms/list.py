@@ -16,6 +16,7 @@ from clients.selectors import (
     CLIENT_LIST_SORTS,
     ClientListFilters,
     client_list_choices,
+    client_list_cursor,
 )
 from users.models import Manager
 
@@ -153,8 +154,8 @@ class ClientListForm(forms.Form):
 
     # Keyset pagination: the sort values of the row a page starts after (or
     # ends before), opaque to people; "last" reads the list from its end.
-    after = forms.CharField(required=False, max_length=CURSOR_MAX_LENGTH)
-    before = forms.CharField(required=False, max_length=CURSOR_MAX_LENGTH)
+    after = forms.CharField(label=_("Page"), required=False, max_length=CURSOR_MAX_LENGTH)
+    before = forms.CharField(label=_("Page"), required=False, max_length=CURSOR_MAX_LENGTH)
     last = forms.BooleanField(required=False)
 
     def __init__(self, data: QueryDict, *, manager: Manager) -> None:
@@ -194,6 +195,15 @@ class ClientListForm(forms.Form):
         start, end = cleaned_data.get("created_from"), cleaned_data.get("created_to")
         if start and end and start > end:
             self.add_error("created_to", _("The end of the range is before its start."))
+        # A cursor is checked against the sort the list will use: one made up,
+        # or made for another sort, is reported and the first page is shown.
+        sort = cleaned_data.get("sort") or CLIENT_LIST_DEFAULT_SORT
+        for name in ("after", "before"):
+            cursor = cleaned_data.get(name)
+            if cursor and client_list_cursor(cursor, sort=sort) is None:
+                self.add_error(
+                    name, _("This page link does not fit the list; the first page is shown.")
+                )
         return cleaned_data
 
     # The list uses whatever was valid; call is_valid() (or touch errors) first.

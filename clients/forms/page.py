@@ -3,7 +3,8 @@
 fields they are about."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -35,6 +36,46 @@ ACTION_OWNER_SEARCH = "_owner_search"
 ACTION_SELECT_USER = "owner-select_user"
 ACTION_COPY_CONTRACT = "_copy_contract"
 PAGE_ACTIONS = (ACTION_APPLY_TYPE, ACTION_OWNER_SEARCH, ACTION_SELECT_USER, ACTION_COPY_CONTRACT)
+
+
+# Where each section sits on a wide screen (templates/clients/_section_grid.html;
+# from about 1200 px, one column below that and in print): the client and
+# its contacts on the left, the people beside them, the type's additional
+# information across both below. The columns come in this order in the
+# page, and the sections in page order within them, so that the keyboard
+# and a screen reader meet them as the eye reads them. Add client and Edit
+# client (without the owner) share it through ``SectionsPage.columns``.
+GRID_START, GRID_END, GRID_FULL = "start", "end", "full"
+SECTION_PLACES = {
+    "client_info": GRID_START,
+    "contacts": GRID_START,
+    "contract_person": GRID_END,
+    "owner": GRID_END,
+    "agreements": GRID_END,
+    "attributes": GRID_FULL,
+}
+
+
+@dataclass(frozen=True)
+class SectionColumn:
+    place: str
+    forms: list
+
+
+def section_columns(forms: Iterable) -> list[SectionColumn]:
+    """The section forms (anything with a ``prefix``) by grid column, left,
+    right, then the full-width row; a section not in ``SECTION_PLACES``
+    takes the full width."""
+    forms = list(forms)
+    return [
+        SectionColumn(place, column)
+        for place in (GRID_START, GRID_END, GRID_FULL)
+        if (
+            column := [
+                form for form in forms if SECTION_PLACES.get(form.prefix, GRID_FULL) == place
+            ]
+        )
+    ]
 
 
 def page_action(data: QueryDict) -> str | None:
@@ -77,6 +118,11 @@ class SectionsPage:
     @property
     def forms(self) -> list[SectionForm]:
         raise NotImplementedError
+
+    @property
+    def columns(self) -> list[SectionColumn]:
+        """The forms in the wide-screen grid (templates/clients/_section_grid.html)."""
+        return section_columns(self.forms)
 
     def is_valid(self) -> bool:
         """Whether every section's values converted (the service decides the rest)."""

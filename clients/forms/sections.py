@@ -8,8 +8,9 @@ required marks the page shows) and builds its section's input
 (``to_input``); whether the values are allowed is the service's decision.
 """
 
+from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Layout
+from crispy_forms.layout import HTML, Column, Div, Layout, LayoutObject, Row
 from django import forms
 from django.db.models import Q
 from django.template.context import Context
@@ -35,6 +36,10 @@ from rules import selectors as rules_selectors
 from rules.models import ClientType, ServiceRule
 from users.models import Manager, Reseller, User
 from users.selectors import manager_list_active
+from users.validators import PHONE_INPUT_MAX_LENGTH
+
+# The owner search's query is no column; a person's name or email fits.
+OWNER_QUERY_MAX_LENGTH = 254
 
 
 class Include:
@@ -49,6 +54,13 @@ class Include:
         template = get_template(self.template_name).template
         with context.push(form=form, **self.values):
             return template.render(context)
+
+
+def side_by_side(*items: str | LayoutObject) -> Row:
+    """Fields next to each other from the md breakpoint up, one under the
+    other below it; the page order stays the reading order (left, then
+    right), so the keyboard meets them as the eye does."""
+    return Row(*(Column(item) for item in items))
 
 
 def parse_id(value: object) -> int | None:
@@ -194,7 +206,7 @@ class ClientInfoForm(SectionForm):
             "client_type",
             Include("clients/_create_apply_type.html"),
             Div(*company, css_id="company-name-slot"),
-            *rest,
+            *(side_by_side(*rest[index : index + 2]) for index in range(0, len(rest), 2)),
         )
 
     @property
@@ -243,7 +255,7 @@ class ContactsForm(SectionForm):
     phone = forms.CharField(
         label=_("Phone"),
         # As typed, with spaces and brackets: longer than the E.164 column.
-        max_length=32,
+        max_length=PHONE_INPUT_MAX_LENGTH,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         help_text=_("With the country code, for example +7 916 123-45-67."),
     )
@@ -253,6 +265,15 @@ class ContactsForm(SectionForm):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = reseller.country_choices()
         self.fields["country"].initial = reseller.default_country.code
+
+    def build_layout(self) -> Layout:
+        return Layout(
+            side_by_side("country", "region"),
+            side_by_side("city", "postal_code"),
+            "address_line1",
+            "address_line2",
+            side_by_side("phone", "email"),
+        )
 
     def to_input(self) -> Contacts:
         return Contacts(**{name: self.text(name) for name in self.fields})
@@ -274,6 +295,9 @@ class ContractPersonForm(SectionForm):
         required=False,
     )
     email = forms.EmailField(label=_("Email"), max_length=column_length(Client, "contract_email"))
+
+    def build_layout(self) -> Layout:
+        return Layout(side_by_side("first_name", "last_name"), side_by_side("middle_name", "email"))
 
     def to_input(self) -> ContractPerson:
         return ContractPerson(**{name: self.text(name) for name in self.fields})
@@ -299,7 +323,9 @@ class OwnerForm(SectionForm):
         initial=OwnerMode.NEW,
         widget=forms.RadioSelect,
     )
-    query = forms.CharField(label=_("Search by name or email"), required=False)
+    query = forms.CharField(
+        label=_("Search by name or email"), max_length=OWNER_QUERY_MAX_LENGTH, required=False
+    )
     user = forms.CharField(required=False, widget=forms.HiddenInput)
     pick = forms.CharField(required=False, widget=forms.HiddenInput)
     new_first_name = forms.CharField(
@@ -333,7 +359,7 @@ class OwnerForm(SectionForm):
 
     def build_layout(self) -> Layout:
         return Layout(
-            "mode",
+            InlineRadios("mode"),
             Div(
                 "query",
                 HTML('{% include "clients/_create_owner_search.html" %}'),
@@ -343,10 +369,8 @@ class OwnerForm(SectionForm):
             ),
             Div(
                 Include("clients/_create_copy_contract.html"),
-                "new_first_name",
-                "new_last_name",
-                "new_middle_name",
-                "new_email",
+                side_by_side("new_first_name", "new_last_name"),
+                side_by_side("new_middle_name", "new_email"),
                 css_class="owner-panel",
                 data_owner_panel=OwnerMode.NEW,
             ),

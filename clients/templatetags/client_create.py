@@ -2,7 +2,7 @@
 
 from django import template
 
-from clients.contract_copy import contract_copy_pairs_json
+from clients.contract_copy import contract_copy_pairs_json, contract_defaults_json
 
 register = template.Library()
 
@@ -12,3 +12,9 @@ def contract_copy_pairs() -> str:
     """The contract person → new owner field pairs, in JSON (autoescaped into
     the attribute that holds it)."""
     return contract_copy_pairs_json()
+
+
+@register.simple_tag
+def contract_defaults() -> str:
+    """The contract person → empty contacts field pairs, in JSON."""
+    return contract_defaults_json()

@@ -147,8 +147,8 @@ class _ListRows:
             f"<td>{escape(client.city)}</td>"
             f'<td class="text-nowrap">{phone}</td>'
             f"<td>{escape(client.owner_name or EMPTY)}</td>"
-            f"<td>{escape(client.owner_email or EMPTY)}</td>"
-            f'<td class="text-nowrap">{self.moment(client.created_at)}</td>'
+            f'<td class="text-break">{escape(client.owner_email or EMPTY)}</td>'
+            f"<td>{self.moment(client.created_at)}</td>"
             f"{postpay}"
             "</tr>"
         )

@@ -33,6 +33,10 @@
     }
     const status = byId("autofill-status");
     if (status) status.textContent = status.dataset.filledText || "";
+    // The page may build on what was filled (client_create.js: the owner).
+    form.dispatchEvent(new CustomEvent("autofill:filled", {
+      bubbles: true, detail: { names: Object.keys(values) },
+    }));
   }
 
   function choose(input, option) {

@@ -68,22 +68,119 @@
   // One-click fixes ------------------------------------------------------------------
   const clearError = combobox.clearError;
 
+  // The contract person's data for the new owner and the contacts ----------------
   // The pairs come from the page (clients/contract_copy.py), as the server copies them.
-  function copyContractPerson() {
-    let pairs = {};
+  function pairs(attribute) {
     try {
-      pairs = JSON.parse(form().dataset.copyContractPerson || "{}");
+      return JSON.parse(form().dataset[attribute] || "{}");
     } catch (error) {
-      pairs = {};
+      return {};
     }
-    for (const [from, to] of Object.entries(pairs)) {
-      const source = form().elements.namedItem(from);
-      const target = form().elements.namedItem(to);
-      if (source instanceof HTMLInputElement && target instanceof HTMLInputElement) {
+  }
+  const field = (name) => {
+    const element = form().elements.namedItem(name);
+    return element instanceof HTMLInputElement ? element : null;
+  };
+  const ownerPairs = () => Object.entries(pairs("copyContractPerson"))
+    .map(([from, to]) => [field(from), field(to)])
+    .filter(([source, target]) => source && target);
+
+  // While the owner follows the contract person, a change there is copied to
+  // the owner's fields; editing an owner field by hand ends it.
+  let ownerFollows = false;
+
+  function copyToOwner() {
+    for (const [source, target] of ownerPairs()) {
+      if (target.value !== source.value) {
         target.value = source.value;
+        clearError(target);
+      }
+      target.classList.toggle("is-copied", source.value !== "");
+    }
+  }
+
+  function followContractPerson(follows) {
+    ownerFollows = follows;
+    const note = byId("owner-follows-note");
+    if (note) note.hidden = !follows;
+  }
+
+  function copyContractPerson() {
+    copyToOwner();
+    followContractPerson(true);
+    setOwnerMode("new");
+  }
+
+  // Whether the new owner's fields hold nothing the operator typed there:
+  // each is empty or already the contract person's.
+  function ownerUntouched() {
+    return ownerPairs().every(([source, target]) => target.value === "" || target.value === source.value);
+  }
+
+  // Autofill filled the contract person (client_autofill.js): a new owner
+  // nobody has typed yet becomes the contract person, as the button would.
+  function onAutofilled(event) {
+    const names = event.detail?.names || [];
+    const contract = ownerPairs().some(([source]) => names.includes(source.name));
+    if (contract && ownerMode() === "new" && ownerUntouched()) {
+      copyToOwner();
+      followContractPerson(true);
+      const status = byId("autofill-status");
+      const note = byId("owner-follows-note");
+      if (status && note) status.textContent += " " + note.textContent;
+    }
+  }
+
+  // An empty contacts field takes the contract person's value (the email),
+  // and keeps following it until the operator types there.
+  function fillEmptyContacts(source) {
+    const to = pairs("contractDefaults")[source.name];
+    const target = to ? field(to) : null;
+    if (!target) return;
+    if (target.value === "" || target.dataset.followed === target.value) {
+      target.value = source.value;
+      target.dataset.followed = source.value;
+      target.classList.toggle("is-copied", source.value !== "");
+      if (source.value) clearError(target);
+    }
+  }
+
+  function onContractPersonChange(source) {
+    fillEmptyContacts(source);
+    if (ownerFollows) copyToOwner();
+  }
+
+  // A page shown again (after an error) keeps following what it followed.
+  function restoreFollowing() {
+    const owner = ownerPairs();
+    if (ownerMode() === "new" && owner.some(([source]) => source.value !== "")
+      && owner.every(([source, target]) => target.value === source.value)) {
+      copyToOwner();
+      followContractPerson(true);
+    }
+    for (const [from, to] of Object.entries(pairs("contractDefaults"))) {
+      const source = field(from);
+      const target = field(to);
+      if (source && target && source.value !== "" && target.value === source.value) {
+        target.dataset.followed = target.value;
+        target.classList.add("is-copied");
       }
     }
-    setOwnerMode("new");
+  }
+
+  function onTyped(event) {
+    const target = event.target;
+    if (!(target instanceof HTMLInputElement) || !form()?.contains(target)) return;
+    if (ownerPairs().some(([source]) => source === target)) {
+      onContractPersonChange(target);
+    } else if (ownerPairs().some(([, owner]) => owner === target)) {
+      // The operator's own owner: nothing is copied over it any more.
+      target.classList.remove("is-copied");
+      followContractPerson(false);
+    } else if (target.dataset.followed !== undefined) {
+      target.classList.remove("is-copied");
+      delete target.dataset.followed;
+    }
   }
 
   document.addEventListener("click", (event) => {
@@ -124,8 +221,13 @@
   document.addEventListener("change", (event) => {
     if (event.target instanceof HTMLInputElement && event.target.name === "owner-mode") {
       showOwnerPanel();
+    } else if (event.target instanceof HTMLInputElement
+      && ownerPairs().some(([source]) => source === event.target)) {
+      onContractPersonChange(event.target);  // autofill sets values and says "change"
     }
   });
+  document.addEventListener("input", onTyped);
+  document.addEventListener("autofill:filled", onAutofilled);
 
   document.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target && event.detail.target.id === "owner-results" && query()) {
@@ -137,6 +239,7 @@
     if (!form()) return;
     document.documentElement.classList.add("js");
     showOwnerPanel();
+    restoreFollowing();
     query()?.addEventListener("keydown", onQueryKeydown);
     const summary = byId("error-summary");
     if (summary) summary.focus();

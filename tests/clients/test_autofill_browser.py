@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clients.models import Client
-from tests.browser import chromium_page
+from tests.browser import chromium_page, page_screenshot
 from tests.clients.test_browser_client_create import sign_in
 from users.models import AutofillField
 
@@ -112,8 +112,7 @@ def test_an_operator_picks_a_company_from_the_directory(
     name.press("Backspace")
     name.press_sequentially("Р", delay=40)
     first.wait_for()
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page_screenshot(page, SCREENSHOT.name)
     name.press("Escape")
     assert page.input_value(COMPANY_NAME) == "СЕВЕРНЫЙ ВЕТЕР"
 

@@ -17,7 +17,7 @@ from clients import services
 from clients.inputs import ClientInfo, Contacts, ContractPerson, NewOwner
 from clients.models import AccessLevel, Client, ClientAccess, EventType, TermsStatus
 from notifications.tokens import owner_invitation_token_generator
-from tests.browser import chromium_page
+from tests.browser import chromium_page, page_screenshot
 from tests.clients.test_autofill_browser import switch_on
 from tests.conftest import PASSWORD, VALID_INN, make_client, make_user
 
@@ -96,7 +96,7 @@ def test_an_operator_edits_a_client(russian_page, live_server, petr, sub_rules):
     assert page.input_value("#id_contacts-address_line1") == "ул. Советская, 5"
     client.refresh_from_db()
     assert client.address_line1 == "ул. Тверская, 1"
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page_screenshot(page, SCREENSHOT.name)
 
     page.fill("#id_attributes-inn", "7704943188")
     page.click("#client-edit-submit")

@@ -186,7 +186,7 @@ def test_a_taken_email_of_a_user_out_of_reach_names_nobody(petr_browser, blank):
     make_user(email="secret@example.com", first_name="Тайна", last_name="Тайнова")
     response = submit(petr_browser, person(blank, **{"owner-new_email": "Secret@Example.com"}))
     errors = field_errors(response, "id_owner-new_email")
-    assert "A user with this email already exists" in errors
+    assert "This email cannot be used for a new owner." in errors
     assert "Тайна" not in errors and "owner-select_user" not in errors
 
 

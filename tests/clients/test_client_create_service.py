@@ -565,7 +565,7 @@ def test_new_owner_email_of_an_unreachable_user_names_nobody(petr, sub_rules):
     make_user(email="elsewhere@example.com", first_name="Секрет", last_name="Секретов")
     error = assert_rejected(
         petr,
-        {"owner.new_email": "A user with this email already exists"},
+        {"owner.new_email": "This email cannot be used for a new owner."},
         **arguments(
             sub_rules,
             owner=NewOwner(first_name="А", last_name="Б", email="elsewhere@example.com"),

@@ -124,7 +124,12 @@ def test_sent_delivery_is_not_sent_again(client_of_root, root_handler):
 
 
 def test_db_worker_command_is_ours():
-    assert get_commands()["db_worker"] == "notifications"
+    # operations' worker (heartbeat, upkeep) extends this app's (lease recovery).
+    from notifications.management.commands.db_worker import Command as LeaseRecoveringWorker
+    from operations.management.commands.db_worker import Command as Worker
+
+    assert get_commands()["db_worker"] == "operations"
+    assert issubclass(Worker, LeaseRecoveringWorker)
 
 
 def _claim(task_row: DBTaskResult, *, minutes_ago: float, workers: list[str]) -> None:
