@@ -395,18 +395,35 @@ def client_list_choices(*, manager: Manager) -> ClientListChoices:
     managers: list[Manager] = []
     resellers: dict[int, Reseller] = {}
     listed_resellers: list[Reseller] = []
+    # Built as loaded from the database (from_db, the other fields deferred),
+    # so that joining them up asks the router for no database to write to.
+    alias = database.alias
+
+    def loaded(model: type, **values: object):
+        names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+        return model.from_db(alias, names, [values[name] for name in names])
+
     for row in rows:
         kind, pk, name, colour, reseller_id, reseller_name, last, first, middle, email = row[:10]
         if reseller_id not in resellers:
-            resellers[reseller_id] = Reseller(pk=reseller_id, name=reseller_name)
+            resellers[reseller_id] = loaded(Reseller, id=reseller_id, name=reseller_name)
         reseller = resellers[reseller_id]
         if kind == 0:
-            client_types.append(ClientType(pk=pk, name=name, reseller=reseller))
+            item = loaded(ClientType, id=pk, name=name, reseller_id=reseller_id)
+            item.reseller = reseller
+            client_types.append(item)
         elif kind == 1:
-            service_rules.append(ServiceRule(pk=pk, name=name, colour=colour, reseller=reseller))
+            item = loaded(ServiceRule, id=pk, name=name, colour=colour, reseller_id=reseller_id)
+            item.reseller = reseller
+            service_rules.append(item)
         elif kind == 2:
-            user = User(email=email, last_name=last, first_name=first, middle_name=middle)
-            managers.append(Manager(pk=pk, user=user, reseller=reseller))
+            item = loaded(Manager, id=pk, reseller_id=reseller_id)
+            # The user's ID is not read: the select shows only its names.
+            item.user = loaded(
+                User, id=None, email=email, last_name=last, first_name=first, middle_name=middle
+            )
+            item.reseller = reseller
+            managers.append(item)
         else:
             listed_resellers.append(reseller)
     return ClientListChoices(
