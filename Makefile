@@ -46,9 +46,12 @@ run: install messages
 # with the task worker) and the access log (text) without the probes.
 WEB_WORKERS ?= 3
 # A sync worker that answers one request longer than this is killed. The
-# longest answer is the streamed CSV export: about 8,500 rows a second here, so
-# a reseller with a million clients needs about two minutes.
-WEB_TIMEOUT ?= 300
+# longest answer is the streamed CSV export, which PostgreSQL writes itself
+# (COPY): 900,000 rows in 7 s in `make bench` on two busy cores, so a million
+# take seconds; 60 s leaves room for a slower server and still stops a stuck
+# worker. (The export built row by row in Python needed about two minutes and
+# a 300 s timeout.)
+WEB_TIMEOUT ?= 60
 serve: install messages
 	@mkdir -p var && [ -s var/secret_key ] || (umask 077; $(BIN)/python -c \
 	  "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key)

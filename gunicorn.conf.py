@@ -30,7 +30,9 @@ multiproc_dir = Path(
 )
 
 workers = int(os.environ.get("WEB_WORKERS", "3"))
-timeout = int(os.environ.get("WEB_TIMEOUT", "300"))
+# The longest answer, the CSV export, is written by PostgreSQL (COPY): a
+# million clients in seconds (docs/scale.md), so a minute is room enough.
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 20
 max_requests = 5000
 max_requests_jitter = 500

@@ -5,11 +5,12 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection, connections, router
 from django.db.models import (
     Case,
     CharField,
@@ -139,6 +140,19 @@ class _SearchBranches:
     client: Q | None  # name, phone, ID: one table, one bitmap or ordered scan
     owner_email: str | None
     inn: str | None
+
+    def querysets(self, clients: QuerySet[Client]) -> list[QuerySet[Client]]:
+        """The clients narrowed by each part, one queryset per table."""
+        parts = []
+        if self.client is not None:
+            parts.append(clients.filter(self.client))
+        if self.owner_email is not None:
+            parts.append(
+                clients.filter(_owner_email_filter(self.owner_email, through="accesses__"))
+            )
+        if self.inn is not None:
+            parts.append(clients.filter(pk__in=_inn_client_ids(self.inn)))
+        return parts
 
     def as_condition(self) -> Q:
         """The whole search as one condition, for the CSV export."""
@@ -326,33 +340,97 @@ def _with_row_data(clients: QuerySet[Client]) -> QuerySet[Client]:
 class ClientListChoices:
     """What the client list's filters offer the manager, scoped like the list."""
 
-    client_types: QuerySet[ClientType]
-    service_rules: QuerySet[ServiceRule]
-    managers: QuerySet[Manager]
-    resellers: QuerySet[Reseller] | None  # only for the root reseller's staff
+    client_types: Sequence[ClientType]
+    service_rules: Sequence[ServiceRule]
+    managers: Sequence[Manager]
+    resellers: Sequence[Reseller] | None  # only for the root reseller's staff
+
+
+def _choices_sql(*, scoped: bool, quote_name) -> str:
+    """client_list_choices' query: the four kinds of rows in common columns
+    (kind, ID, name, colour, reseller ID and name, a user's last, first and
+    middle name and email), each kind in its order. Written out, not built
+    with the ORM: composing and compiling four annotated parts of a UNION
+    took three times as long as the database took to answer, on every list
+    page. Only table names are formatted in; the reseller is a parameter."""
+    types, rules = quote_name(ClientType._meta.db_table), quote_name(ServiceRule._meta.db_table)
+    managers, users = quote_name(Manager._meta.db_table), quote_name(User._meta.db_table)
+    resellers = quote_name(Reseller._meta.db_table)
+    where = "WHERE x.reseller_id = %s" if scoped else ""
+    blanks = "'', '', '', ''"
+    parts = [
+        f"SELECT 0, x.id, x.name, '', x.reseller_id, r.name, {blanks}, x.name, '', '' "  # noqa: S608
+        f"FROM {types} x JOIN {resellers} r ON r.id = x.reseller_id {where}",
+        f"SELECT 1, x.id, x.name, x.colour, x.reseller_id, r.name, {blanks}, x.name, '', '' "  # noqa: S608
+        f"FROM {rules} x JOIN {resellers} r ON r.id = x.reseller_id {where}",
+        "SELECT 2, x.id, '', '', x.reseller_id, r.name, u.last_name, u.first_name, "  # noqa: S608
+        "u.middle_name, u.email, u.last_name, u.first_name, u.email "
+        f"FROM {managers} x JOIN {users} u ON u.id = x.user_id "
+        f"JOIN {resellers} r ON r.id = x.reseller_id {where}",
+    ]
+    if not scoped:
+        parts.append(
+            f"SELECT 3, r.id, r.name, '', r.id, r.name, {blanks}, r.name, '', '' FROM {resellers} r"  # noqa: S608
+        )
+    return " UNION ALL ".join(parts) + " ORDER BY 1, 11, 12, 13, 2"
 
 
 def client_list_choices(*, manager: Manager) -> ClientListChoices:
     """The types, rules and managers of the manager's reseller (every
-    reseller's, with the resellers themselves, for the root reseller's staff).
-    Inactive managers stay: clients may still be theirs."""
-    client_types = ClientType.objects.select_related("reseller").order_by("name", "pk")
-    service_rules = ServiceRule.objects.select_related("reseller").order_by("name", "pk")
-    managers = Manager.objects.select_related("user", "reseller").order_by(
-        "user__last_name", "user__first_name", "user__email", "pk"
-    )
-    resellers = None
-    if manager.reseller.is_root:
-        resellers = Reseller.objects.order_by("name", "pk")
-    else:
-        client_types = client_types.filter(reseller_id=manager.reseller_id)
-        service_rules = service_rules.filter(reseller_id=manager.reseller_id)
-        managers = managers.filter(reseller_id=manager.reseller_id)
+    reseller's, with the resellers themselves, for the root reseller's staff),
+    each kind by name. Inactive managers stay: clients may still be theirs.
+
+    One query for all of them (UNION ALL): the list asks for them on every
+    page, and three or four round trips cost more than the rows. The rows
+    come back as model instances holding what the selects and the list's
+    names use (name, colour, the manager's user names, the reseller)."""
+    root = manager.reseller.is_root
+    database = connections[router.db_for_read(ClientType)]
+    statement = _choices_sql(scoped=not root, quote_name=database.ops.quote_name)
+    with database.cursor() as cursor:
+        cursor.execute(statement, [] if root else [manager.reseller_id] * 3)
+        rows = cursor.fetchall()
+    client_types: list[ClientType] = []
+    service_rules: list[ServiceRule] = []
+    managers: list[Manager] = []
+    resellers: dict[int, Reseller] = {}
+    listed_resellers: list[Reseller] = []
+    # Built as loaded from the database (from_db, the other fields deferred),
+    # so that joining them up asks the router for no database to write to.
+    alias = database.alias
+
+    def loaded(model: type, **values: object):
+        names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+        return model.from_db(alias, names, [values[name] for name in names])
+
+    for row in rows:
+        kind, pk, name, colour, reseller_id, reseller_name, last, first, middle, email = row[:10]
+        if reseller_id not in resellers:
+            resellers[reseller_id] = loaded(Reseller, id=reseller_id, name=reseller_name)
+        reseller = resellers[reseller_id]
+        if kind == 0:
+            item = loaded(ClientType, id=pk, name=name, reseller_id=reseller_id)
+            item.reseller = reseller
+            client_types.append(item)
+        elif kind == 1:
+            item = loaded(ServiceRule, id=pk, name=name, colour=colour, reseller_id=reseller_id)
+            item.reseller = reseller
+            service_rules.append(item)
+        elif kind == 2:
+            item = loaded(Manager, id=pk, reseller_id=reseller_id)
+            # The user's ID is not read: the select shows only its names.
+            item.user = loaded(
+                User, id=None, email=email, last_name=last, first_name=first, middle_name=middle
+            )
+            item.reseller = reseller
+            managers.append(item)
+        else:
+            listed_resellers.append(reseller)
     return ClientListChoices(
         client_types=client_types,
         service_rules=service_rules,
         managers=managers,
-        resellers=resellers,
+        resellers=listed_resellers if root else None,
     )
 
 
@@ -619,10 +697,11 @@ def client_list_page(
     filter selects' rows, which name the rows' types, rules and managers
     (read here when not given).
 
-    A search runs one query per table it looks in (clients, owners' emails,
-    INNs), each stopped at the page size by the sort order, then reads the
-    page among those few IDs: a fragment that matches half the table costs
-    no more than a rare one. A cursor that does not fit the sort is ignored."""
+    A search looks in each table on its own (clients, owners' emails, INNs),
+    each part stopped at the page size by the sort order, then reads the
+    page among those few IDs (on PostgreSQL all in one query): a fragment
+    that matches half the table costs no more than a rare one. A cursor that
+    does not fit the sort is ignored."""
     filters = filters or ClientListFilters()
     order = _Sort.parse(sort)
     clients = order.annotate(_filtered(manager=manager, filters=filters))
@@ -639,20 +718,18 @@ def client_list_page(
     clients = clients.order_by(*ordering)
 
     if filters.search:
-        branches = _search_branches(filters.search)
-        ids: set[int] = set()
-        branch_queries = []
-        if branches.client is not None:
-            branch_queries.append(clients.filter(branches.client))
-        if branches.owner_email is not None:
-            branch_queries.append(
-                clients.filter(_owner_email_filter(branches.owner_email, through="accesses__"))
-            )
-        if branches.inn is not None:
-            branch_queries.append(clients.filter(pk__in=_inn_client_ids(branches.inn)))
-        for branch in branch_queries:
-            ids.update(branch.values_list("pk", flat=True)[: size + 1])
-        clients = clients.filter(pk__in=sorted(ids))
+        # Each table's first matches in the list's order: on PostgreSQL one
+        # subquery (UNION ALL of ordered, limited parts), one round trip;
+        # SQLite cannot limit the parts of a UNION, so there one query each.
+        parts = [
+            branch.values_list("pk", flat=True)[: size + 1]
+            for branch in _search_branches(filters.search).querysets(clients)
+        ]
+        if connections[clients.db].features.supports_slicing_ordering_in_compound and parts:
+            first, *others = parts
+            clients = clients.filter(pk__in=first.union(*others, all=True) if others else first)
+        else:
+            clients = clients.filter(pk__in=sorted({pk for part in parts for pk in part}))
 
     labels = _RowLabels(manager=manager, choices=choices or client_list_choices(manager=manager))
     rows = _page_rows(clients, order=order, limit=size + 1, labels=labels)
@@ -670,6 +747,62 @@ def client_list_page(
         next_cursor=_encode_cursor(list(rows[-1].sort_values)) if rows else None,
         previous_cursor=_encode_cursor(list(rows[0].sort_values)) if rows else None,
     )
+
+
+# The list counts its matches exactly up to this many; past it, it says
+# "about N" with PostgreSQL's estimate (or "more than N" where it has none).
+CLIENT_LIST_COUNT_CAP = 10_000
+# A count PostgreSQL expects to cost more than this (in its planner's units,
+# about a page read each) is not run: counting 10,001 of the matches of a
+# common name fragment reads 400,000 rows (100-300 ms here), the page itself
+# a few hundred.
+CLIENT_LIST_COUNT_COST_LIMIT = 5_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientTotal:
+    """How many clients match the list's search and filters: ``number``
+    exactly, or ``about`` it (PostgreSQL's estimate), or ``more_than`` it
+    (a count stopped at the cap, where there is no estimate)."""
+
+    number: int
+    about: bool = False
+    more_than: bool = False
+
+
+def _plan(queryset: QuerySet) -> tuple[int, float]:
+    """PostgreSQL's estimate of the rows a query returns and of its cost
+    (EXPLAIN without ANALYZE: the query is planned, not run)."""
+    plan = json.loads(queryset.explain(format="json"))[0]["Plan"]
+    return int(plan["Plan Rows"]), float(plan["Total Cost"])
+
+
+def client_list_total(*, manager: Manager, filters: ClientListFilters | None = None) -> ClientTotal:
+    """The number of clients the list's search and filters match, without an
+    unbounded COUNT: PostgreSQL's estimate first (one EXPLAIN; a search adds
+    up its tables' parts); when that is at most CLIENT_LIST_COUNT_CAP and the
+    count looks cheap, one count stopped at the cap gives the exact number.
+    Elsewhere (SQLite) the bounded count alone."""
+    filters = filters or ClientListFilters()
+    clients = _filtered(manager=manager, filters=filters).order_by()
+    parts = [clients]
+    if filters.search:
+        parts = [part.values("pk") for part in _search_branches(filters.search).querysets(clients)]
+        if not parts:
+            return ClientTotal(number=0)
+    first, *others = parts
+    if connections[clients.db].vendor == "postgresql":
+        # Every part's rows added up (UNION ALL): a client found twice is
+        # counted twice in the estimate only.
+        everything = first.union(*others, all=True).order_by() if others else first
+        estimate, cost = _plan(everything)
+        if estimate > CLIENT_LIST_COUNT_CAP or cost > CLIENT_LIST_COUNT_COST_LIMIT:
+            return ClientTotal(number=max(estimate, 1), about=True)
+    matches = first.union(*others).order_by() if others else first
+    counted = matches[: CLIENT_LIST_COUNT_CAP + 1].count()
+    if counted > CLIENT_LIST_COUNT_CAP:
+        return ClientTotal(number=CLIENT_LIST_COUNT_CAP, more_than=True)
+    return ClientTotal(number=counted)
 
 
 def client_get(*, manager: Manager, client_id: int) -> Client:

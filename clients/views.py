@@ -19,7 +19,7 @@ from clients.autofill import (
     autofill_values,
 )
 from clients.directory import directory_enabled, directory_suggest_answer
-from clients.export import client_csv_columns, client_csv_lines
+from clients.export import client_csv, client_csv_columns
 from clients.forms.actions import (
     ClientManagerForm,
     ClientPostpayForm,
@@ -88,6 +88,23 @@ def _list_columns(*, sort: str, show_postpay: bool, show_reseller: bool) -> list
     return columns
 
 
+def _list_total(
+    request: HttpRequest,
+    *,
+    page: selectors.ClientPage,
+    filters: selectors.ClientListFilters,
+    cursor: dict,
+) -> selectors.ClientTotal:
+    """How many clients match: a page with rows and neither a previous nor a
+    next page holds them all, as does an empty first page; otherwise exact
+    up to 10,000, an estimate past that (no unbounded COUNT, see
+    selectors.client_list_total)."""
+    whole = page.clients or not any(cursor.values())
+    if whole and not page.has_previous and not page.has_next:
+        return selectors.ClientTotal(number=len(page.clients))
+    return selectors.client_list_total(manager=request.manager, filters=filters)
+
+
 @require_safe
 @manager_required
 def client_list(request: HttpRequest) -> HttpResponse:
@@ -96,14 +113,16 @@ def client_list(request: HttpRequest) -> HttpResponse:
     form = _list_form(request)
     reseller = request.manager.reseller
     sort = form.sort_value()
-    # Keyset pagination: no COUNT of the matches, no OFFSET (see selectors).
+    filters = form.filters()
+    cursor = form.cursor()
+    # Keyset pagination: no OFFSET (see selectors).
     page = selectors.client_list_page(
         manager=request.manager,
-        filters=form.filters(),
+        filters=filters,
         sort=sort,
         size=form.page_size(),
         choices=form.choices,
-        **form.cursor(),
+        **cursor,
     )
     show_postpay = reseller.postpay_is_manual
     show_reseller = reseller.is_root
@@ -114,6 +133,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "query": form.data,
             "page": page,
+            "total": _list_total(request, page=page, filters=filters, cursor=cursor),
             "columns": _list_columns(
                 sort=sort, show_postpay=show_postpay, show_reseller=show_reseller
             ),
@@ -127,7 +147,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 @manager_permission_required(roles.EXPORT_CLIENTS)
 def client_export(request: HttpRequest) -> StreamingHttpResponse:
     """The list as it is filtered and sorted on screen, every page of it, as
-    a CSV file streamed row by row."""
+    a CSV file streamed as it is written (by PostgreSQL's COPY there)."""
     form = _list_form(request)
     reseller = request.manager.reseller
     clients = selectors.client_list(
@@ -137,7 +157,7 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
         show_postpay=reseller.postpay_is_manual, show_reseller=reseller.is_root
     )
     response = StreamingHttpResponse(
-        client_csv_lines(clients=clients, columns=columns),
+        client_csv(clients=clients, columns=columns),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -14,7 +14,6 @@ from clients.models import ClientStatus
 from clients.selectors import (
     CLIENT_LIST_DEFAULT_SORT,
     CLIENT_LIST_SORTS,
-    ClientListChoices,
     ClientListFilters,
     client_list_choices,
     client_list_cursor,
@@ -47,31 +46,44 @@ def _sort_choices() -> list[tuple[str, str]]:
     ]
 
 
-class _ListedChoiceIterator(forms.models.ModelChoiceIterator):
-    """Reads the few rows of a filter select in one query: the stock iterator
-    uses ``QuerySet.iterator()``, a server-side cursor (three round trips) on
-    PostgreSQL, for a handful of types, rules or managers."""
+class _RowChoiceField(forms.ChoiceField):
+    """A select of rows read beforehand (selectors.client_list_choices reads
+    the types, rules, managers and resellers in one query): a submitted ID
+    is looked up among them, not in the database; the cleaned value is the
+    row. Names the reseller when several resellers' rows are offered."""
 
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for obj in self.queryset:
-            yield self.choice(obj)
+    # Django's own wording (and translation) of a choice that is not offered.
+    default_error_messages = {
+        "invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]
+    }
 
+    def __init__(self, *, empty_label: str, **kwargs) -> None:
+        super().__init__(choices=(), **kwargs)
+        self.empty_label = empty_label
+        self.rows: dict[str, object] = {}
 
-class _ScopedChoiceField(forms.ModelChoiceField):
-    """A model select that names the reseller when several resellers' rows are offered."""
+    def offer(self, rows, *, show_reseller: bool = False) -> None:
+        self.rows = {str(row.pk): row for row in rows}
+        self.choices = [
+            ("", self.empty_label),
+            *(
+                (key, f"{row} ({row.reseller})" if show_reseller else str(row))
+                for key, row in self.rows.items()
+            ),
+        ]
 
-    iterator = _ListedChoiceIterator
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.rows[str(value)]
+        except KeyError:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
 
-    def __init__(self, *args, show_reseller: bool = False, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.show_reseller = show_reseller
-
-    def label_from_instance(self, obj) -> str:
-        if self.show_reseller:
-            return f"{obj} ({obj.reseller})"
-        return str(obj)
+    def validate(self, value) -> None:
+        forms.Field.validate(self, value)
 
 
 class ClientListForm(forms.Form):
@@ -96,31 +108,27 @@ class ClientListForm(forms.Form):
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text=_("Deleted clients are shown only when Deleted is ticked."),
     )
-    client_type = _ScopedChoiceField(
+    client_type = _RowChoiceField(
         label=_("Client type"),
         required=False,
-        queryset=None,
         empty_label=_("Any type"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    service_rule = _ScopedChoiceField(
+    service_rule = _RowChoiceField(
         label=_("Service rule"),
         required=False,
-        queryset=None,
         empty_label=_("Any rule"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    manager = _ScopedChoiceField(
+    manager = _RowChoiceField(
         label=_("Manager"),
         required=False,
-        queryset=None,
         empty_label=_("Any manager"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    reseller = forms.ModelChoiceField(
+    reseller = _RowChoiceField(
         label=_("Reseller"),
         required=False,
-        queryset=None,
         empty_label=_("Any reseller"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
@@ -154,25 +162,17 @@ class ClientListForm(forms.Form):
         super().__init__(clean_query(data))
         choices = client_list_choices(manager=manager)
         several = choices.resellers is not None
-        self.fields["client_type"].queryset = choices.client_types
-        self.fields["service_rule"].queryset = choices.service_rules
-        self.fields["manager"].queryset = choices.managers
-        for name in ("client_type", "service_rule", "manager"):
-            self.fields[name].show_reseller = several
+        self.fields["client_type"].offer(choices.client_types, show_reseller=several)
+        self.fields["service_rule"].offer(choices.service_rules, show_reseller=several)
+        self.fields["manager"].offer(choices.managers, show_reseller=several)
         if several:
-            self.fields["reseller"].queryset = choices.resellers
+            self.fields["reseller"].offer(choices.resellers)
         else:
             # Only the root reseller's staff see several resellers; a reseller
             # parameter from anyone else is not even read.
             del self.fields["reseller"]
-        # The selects' own querysets: the list names its rows' types, rules and
-        # managers from them, and the selects then render from the same rows.
-        self.choices = ClientListChoices(
-            client_types=self.fields["client_type"].queryset,
-            service_rules=self.fields["service_rule"].queryset,
-            managers=self.fields["manager"].queryset,
-            resellers=self.fields["reseller"].queryset if several else None,
-        )
+        # The list names its rows' types, rules and managers from the same rows.
+        self.choices = choices
 
     def _clean_day(self, name: str) -> dt.date | None:
         day = self.cleaned_data.get(name)

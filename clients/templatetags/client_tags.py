@@ -2,19 +2,22 @@
 
 import datetime as dt
 import html
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django import template
+from django.forms import widgets
+from django.forms.boundfield import BoundField, BoundWidget
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.formats import date_format, get_format
-from django.utils.html import format_html
+from django.utils.formats import date_format, get_format, number_format
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from clients.events import event_wording
 from clients.models import Client, ClientEvent, ClientStatus, PostpayPermission
-from clients.selectors import AttributeRow, ClientRow
+from clients.selectors import AttributeRow, ClientRow, ClientTotal
 from rules.models import AttributeValueType
 from users.validators import phone_for_display
 
@@ -47,32 +50,10 @@ def status_badge(status: str, label: str) -> SafeString:
     )
 
 
-# One line of the client list, its cells in the order of views.LIST_COLUMNS.
-_LIST_ROW = (
-    '<tr data-client-id="{pk}">'
-    '<td><a href="{url}">{pk}</a></td>'
-    "{reseller}"
-    '<td><a href="{url}">{name}</a></td>'
-    "<td>{status}</td>"
-    '<td class="text-nowrap">'
-    '<span class="rule-badge" data-rule-colour="{colour}"></span> {rule}</td>'
-    "<td>{client_type}</td>"
-    "<td>{manager}</td>"
-    "<td>{country}</td>"
-    "<td>{city}</td>"
-    '<td class="text-nowrap">{phone}</td>'
-    "<td>{owner_name}</td>"
-    '<td class="text-break">{owner_email}</td>'
-    "<td>{created_at}</td>"
-    "{postpay}"
-    "</tr>"
-)
-
-
 def _html(template: str, **values: object) -> SafeString:
-    """format_html for a row's plain values: each is escaped as Django's
-    escape() escapes (html.escape), safe HTML passes as it is, without the
-    lazy-string checks format_html makes on every value."""
+    """format_html for plain values: each is escaped as Django's escape()
+    escapes (html.escape), safe HTML passes as it is, without the lazy-string
+    checks format_html makes on every value."""
     return mark_safe(  # noqa: S308 - every value is escaped here
         template.format(
             **{
@@ -81,6 +62,96 @@ def _html(template: str, **values: object) -> SafeString:
             }
         )
     )
+
+
+# Django date format characters that strftime writes alike.
+_STRFTIME = {"d": "%d", "m": "%m", "Y": "%Y", "y": "%y", "H": "%H", "i": "%M", "s": "%S"}
+
+
+def _moment_formatter(format_: str) -> Callable[[dt.datetime], str]:
+    """Writes a moment in the current time zone in a Django date format:
+    with strftime when the format has only characters it writes alike (the
+    Russian "d.m.Y H:i"), with Django's dateformat otherwise (the English
+    "m/d/Y P" says "4 p.m."). strftime takes a tenth of the time."""
+    zone = timezone.get_current_timezone()
+    pieces = []
+    for character in format_:
+        if character in _STRFTIME:
+            pieces.append(_STRFTIME[character])
+        elif character.isalpha() or character == "\\":
+            return lambda moment: dateformat.format(moment.astimezone(zone), format_)
+        else:
+            pieces.append(character.replace("%", "%%"))
+    pattern = "".join(pieces)
+    return lambda moment: moment.astimezone(zone).strftime(pattern)
+
+
+class _ListRows:
+    """Writes the lines of the client list, its cells in the order of
+    views.LIST_COLUMNS. What is the same on every line is worked out once
+    per page: the client page's address (reverse() costs more than the rest
+    of a line), the date format, the badge of each status."""
+
+    def __init__(self, *, show_reseller: bool, show_postpay: bool) -> None:
+        self.show_reseller = show_reseller
+        self.show_postpay = show_postpay
+        marker = 987654321
+        self.url_head, _, self.url_tail = html.escape(
+            reverse("clients:detail", args=[marker])
+        ).partition(str(marker))
+        self.moment = _moment_formatter(get_format("SHORT_DATETIME_FORMAT"))
+        # The labels, each looked up (and translated) once per value.
+        self.statuses = {value: str(label) for value, label in ClientStatus.choices}
+        self.postpays = {value: str(label) for value, label in PostpayPermission.choices}
+        self._countries = Client._meta.get_field("country").countries
+        self._country_names: dict[str, str] = {}
+        self.badges: dict[str, str] = {}
+
+    def badge(self, status: str) -> str:
+        if status not in self.badges:
+            self.badges[status] = status_badge(status, self.statuses.get(status, status))
+        return self.badges[status]
+
+    def country(self, code: str) -> str:
+        if code not in self._country_names:
+            self._country_names[code] = str(self._countries.name(code)) if code else ""
+        return self._country_names[code]
+
+    def line(self, client: ClientRow) -> str:
+        escape = html.escape
+        url = f"{self.url_head}{client.pk}{self.url_tail}"
+        reseller = f"<td>{escape(client.reseller)}</td>" if self.show_reseller else ""
+        postpay = ""
+        if self.show_postpay:
+            label = self.postpays.get(client.postpay_permission, client.postpay_permission)
+            postpay = f"<td>{escape(label)}</td>"
+        if client.phone:
+            phone = (
+                f'<a href="tel:{escape(client.phone)}">'
+                f"{escape(phone_for_display(client.phone))}</a>"
+            )
+        else:
+            phone = EMPTY
+        return (
+            f'<tr data-client-id="{client.pk}">'
+            f'<td><a href="{url}">{client.pk}</a></td>'
+            f"{reseller}"
+            f'<td><a href="{url}">{escape(client.name)}</a></td>'
+            f"<td>{self.badge(client.status)}</td>"
+            '<td class="text-nowrap">'
+            f'<span class="rule-badge" data-rule-colour="{escape(client.service_rule_colour)}">'
+            f"</span> {escape(client.service_rule)}</td>"
+            f"<td>{escape(client.client_type)}</td>"
+            f"<td>{escape(client.manager or EMPTY)}</td>"
+            f"<td>{escape(self.country(client.country))}</td>"
+            f"<td>{escape(client.city)}</td>"
+            f'<td class="text-nowrap">{phone}</td>'
+            f"<td>{escape(client.owner_name or EMPTY)}</td>"
+            f'<td class="text-break">{escape(client.owner_email or EMPTY)}</td>'
+            f"<td>{self.moment(client.created_at)}</td>"
+            f"{postpay}"
+            "</tr>"
+        )
 
 
 @register.simple_tag
@@ -92,59 +163,109 @@ def client_list_rows(
     dozen variables, filters and links per row cost more in the template
     language than the page's query does (Django admin builds its result
     rows in Python too, in items_for_result)."""
-    words = _RowWords()
-    return mark_safe(  # noqa: S308 - each row is built by _html
-        "\n".join(
-            _list_row(client, show_reseller=show_reseller, show_postpay=show_postpay, words=words)
-            for client in clients
+    rows = _ListRows(show_reseller=show_reseller, show_postpay=show_postpay)
+    return mark_safe("\n".join(rows.line(client) for client in clients))  # noqa: S308 - escaped
+
+
+def _two_figures(number: int) -> int:
+    """An estimate rounded to two significant figures (838,196 → 840,000):
+    more would promise a precision it does not have."""
+    if number < 100:
+        return number
+    scale = 10 ** (len(str(number)) - 2)
+    return round(number / scale) * scale
+
+
+@register.simple_tag
+def client_total(total: ClientTotal) -> SafeString:
+    """The number of matches above the list: exact, "about" PostgreSQL's
+    estimate, or "more than" the count's cap, with what it means on hover."""
+    if total.about:
+        number = _two_figures(total.number)
+        text = ngettext("about %(number)s client", "about %(number)s clients", number)
+        hint = gettext(
+            "PostgreSQL's estimate: counting every match would take longer than the page itself."
         )
+    elif total.more_than:
+        number = total.number
+        text = ngettext("more than %(number)s client", "more than %(number)s clients", number)
+        hint = gettext("Matches are counted up to %(cap)s.") % {
+            "cap": number_format(number, force_grouping=True)
+        }
+    else:
+        number = total.number
+        text = ngettext("%(number)s client", "%(number)s clients", number)
+        hint = ""
+    text %= {"number": number_format(number, force_grouping=True)}
+    if hint:
+        return format_html(
+            '<small class="text-secondary fs-6" data-testid="client-count" title="{}">{}</small>',
+            hint,
+            text,
+        )
+    return format_html(
+        '<small class="text-secondary fs-6" data-testid="client-count">{}</small>', text
     )
 
 
-class _RowWords:
-    """The labels and formats of one page of rows, each looked up (and
-    translated) once per value rather than once per row."""
-
-    def __init__(self) -> None:
-        self.date_time = get_format("SHORT_DATETIME_FORMAT")
-        self.statuses = {value: str(label) for value, label in ClientStatus.choices}
-        self.postpays = {value: str(label) for value, label in PostpayPermission.choices}
-        self._countries = Client._meta.get_field("country").countries
-        self._country_names: dict[str, str] = {}
-
-    def country(self, code: str) -> str:
-        if code not in self._country_names:
-            self._country_names[code] = str(self._countries.name(code)) if code else ""
-        return self._country_names[code]
-
-
-def _list_row(
-    client: ClientRow, *, show_reseller: bool, show_postpay: bool, words: _RowWords
-) -> str:
-    return _html(
-        _LIST_ROW,
-        pk=client.pk,
-        url=reverse("clients:detail", args=[client.pk]),
-        reseller=_html("<td>{name}</td>", name=client.reseller) if show_reseller else "",
-        name=client.name,
-        status=status_badge(client.status, words.statuses.get(client.status, client.status)),
-        colour=client.service_rule_colour,
-        rule=client.service_rule,
-        client_type=client.client_type,
-        manager=client.manager or EMPTY,
-        country=words.country(client.country),
-        city=client.city,
-        phone=phone_link(client.phone),
-        owner_name=client.owner_name or EMPTY,
-        owner_email=client.owner_email or EMPTY,
-        created_at=dateformat.format(timezone.localtime(client.created_at), words.date_time),
-        postpay=_html(
-            "<td>{label}</td>",
-            label=words.postpays.get(client.postpay_permission, client.postpay_permission),
-        )
-        if show_postpay
-        else "",
+def _attributes(attrs: dict) -> str:
+    """Django's widgets/attrs.html: a True value is a bare name, False is left out."""
+    return "".join(
+        f" {name}" if value is True else f' {name}="{conditional_escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
     )
+
+
+def _input(widget: dict) -> str:
+    """Django's widgets/input.html."""
+    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
+    return (
+        f'<input type="{conditional_escape(widget["type"])}" '
+        f'name="{conditional_escape(widget["name"])}"{value}{_attributes(widget["attrs"])}>'
+    )
+
+
+def _select(widget: dict) -> str:
+    """Django's widgets/select.html and select_option.html (no option groups)."""
+    options = "".join(
+        f'\n  <option value="{conditional_escape(option["value"])}"'
+        f"{_attributes(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+        for _group, group_options, _index in widget["optgroups"]
+        for option in group_options
+    )
+    return (
+        f'<select name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>'
+        f"{options}\n</select>"
+    )
+
+
+@register.simple_tag
+def field_widget(field: BoundField) -> SafeString:
+    """The field's widget as ``{{ field }}`` renders it (BoundField.as_widget),
+    written here for inputs and selects without option groups: Django's
+    widget templates include one template per option and per attribute
+    list, which made the list's filter form cost more than its rows."""
+    widget = field.field.widget
+    if not isinstance(widget, widgets.Input | widgets.Select):
+        return field.as_widget()
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    if isinstance(widget, widgets.Input):
+        html = _input(context)
+    elif any(group for group, _options, _index in context["optgroups"]):
+        return field.as_widget()
+    else:
+        html = _select(context)
+    return mark_safe(html)  # noqa: S308 - every value is escaped above
+
+
+@register.simple_tag
+def option_widget(option: BoundWidget) -> SafeString:
+    """One checkbox of a CheckboxSelectMultiple as ``{{ option.tag }}`` renders it."""
+    return mark_safe(_input(option.data))  # noqa: S308 - every value is escaped in _input
 
 
 @register.filter
