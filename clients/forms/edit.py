@@ -5,7 +5,6 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from clients.directory import directory_enabled
 from clients.forms.attributes import AttributesForm
 from clients.forms.page import SectionsPage, _typed_values
 from clients.forms.sections import (
@@ -19,8 +18,7 @@ from clients.forms.sections import (
 from clients.inputs import AttributeValues
 from clients.models import Client, TermsStatus
 from clients.selectors import client_attribute_values
-from rules import selectors as rules_selectors
-from rules.models import AttributeValueType, ClientType
+from rules.models import AttributeValueType
 from users.models import Manager
 from users.validators import phone_for_display
 
@@ -111,18 +109,9 @@ class ClientEditPage(SectionsPage):
         initial = initial if initial is not None else client_initial(client, stored)
         posted_version = parse_id(data.get("version")) if data is not None else None
         self.version = posted_version if posted_version is not None else client.version
-        types = list(rules_selectors.client_type_list(reseller=reseller))
-        self.client_type = self._choose_type(
-            types,
-            data.get("client_info-client_type") if data is not None else None,
-            initial.get("client_info", {}).get("client_type"),
+        types, attributes = self._read_client_type(
+            reseller=reseller, data=data, initial=initial, or_default=False
         )
-        attributes = (
-            rules_selectors.attribute_list_for_create(client_type=self.client_type)
-            if self.client_type
-            else []
-        )
-        self.autofill = directory_enabled(reseller=reseller, client_type=self.client_type)
 
         def build(form_class, **kwargs):
             return form_class(data, initial=initial.get(form_class.section), **kwargs)
@@ -155,14 +144,6 @@ class ClientEditPage(SectionsPage):
             blank_missing=self.client_type is not None
             and self.client_type.pk == client.client_type_id,
         )
-
-    @staticmethod
-    def _choose_type(types: list[ClientType], *wanted) -> ClientType | None:
-        by_pk = {str(client_type.pk): client_type for client_type in types}
-        for value in wanted:
-            if value is not None and str(value) in by_pk:
-                return by_pk[str(value)]
-        return None
 
     @classmethod
     def refreshed(cls, *, manager: Manager, client: Client, data: QueryDict) -> "ClientEditPage":

@@ -115,6 +115,26 @@ class SectionsPage:
 
     page_errors: list[str]
 
+    def _read_client_type(
+        self, *, reseller, data: QueryDict | None, initial: Mapping, or_default: bool
+    ) -> tuple[list[ClientType], list]:
+        """The reseller's client types and the attributes of the one the page
+        shows: the posted type, else the initial one, else (``or_default``)
+        the default or first. Sets ``client_type`` and ``autofill``."""
+        types = list(rules_selectors.client_type_list(reseller=reseller))
+        by_pk = {str(client_type.pk): client_type for client_type in types}
+        wanted = (
+            data.get("client_info-client_type") if data is not None else None,
+            initial.get("client_info", {}).get("client_type"),
+        )
+        chosen = next((by_pk[str(v)] for v in wanted if v is not None and str(v) in by_pk), None)
+        if chosen is None and or_default:
+            chosen = next((t for t in types if t.is_default), types[0] if types else None)
+        self.client_type: ClientType | None = chosen
+        self.autofill = directory_enabled(reseller=reseller, client_type=chosen)
+        attributes = rules_selectors.attribute_list_for_create(client_type=chosen) if chosen else []
+        return types, attributes
+
     @property
     def forms(self) -> list[SectionForm]:
         raise NotImplementedError
@@ -189,18 +209,9 @@ class ClientCreatePage(SectionsPage):
         self.page_errors: list[str] = []
         self.owner_results: list[User] | None = None
         initial = initial or {}
-        types = list(rules_selectors.client_type_list(reseller=reseller))
-        self.client_type = self._choose_type(
-            types,
-            data.get("client_info-client_type") if data is not None else None,
-            initial.get("client_info", {}).get("client_type"),
+        types, attributes = self._read_client_type(
+            reseller=reseller, data=data, initial=initial, or_default=True
         )
-        attributes = (
-            rules_selectors.attribute_list_for_create(client_type=self.client_type)
-            if self.client_type
-            else []
-        )
-        self.autofill = directory_enabled(reseller=reseller, client_type=self.client_type)
 
         def build(form_class, **kwargs):
             return form_class(data, initial=initial.get(form_class.section), **kwargs)
@@ -224,14 +235,6 @@ class ClientCreatePage(SectionsPage):
             client_type=self.client_type,
             autofill=self.autofill,
         )
-
-    @staticmethod
-    def _choose_type(types: list[ClientType], *wanted) -> ClientType | None:
-        by_pk = {str(client_type.pk): client_type for client_type in types}
-        for value in wanted:
-            if value is not None and str(value) in by_pk:
-                return by_pk[str(value)]
-        return next((t for t in types if t.is_default), types[0] if types else None)
 
     @classmethod
     def refreshed(
