@@ -3,11 +3,9 @@ the client types, service rules and managers an integration needs to create
 them. Every view reaches its reseller through the token's manager
 (``reseller_get_reachable``): another reseller's ID answers 404."""
 
-import datetime as dt
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.request import Request
@@ -15,9 +13,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import create, schemas, services
-from api.jsonapi import ApiError, ErrorObject
+from api.jsonapi import ApiError
+from api.parameters import (
+    BIGINT_MAX,
+    LIST_PARAMETERS,
+    PAGE_NUMBER_MAX,
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+    account_filters,
+    integer_parameter,
+    parameter_error,
+    path_id,
+    query_parameters,
+)
 from api.selectors import (
-    AccountFilters,
     BadCursor,
     account_get,
     account_list_page,
@@ -26,40 +35,9 @@ from api.selectors import (
     service_rule_list,
 )
 from clients import services as client_services
-from clients.models import ClientStatus
 from users import roles
 from users.models import Reseller
 from users.selectors import reseller_get_reachable
-
-PAGE_SIZE_DEFAULT = 50
-PAGE_SIZE_MAX = 500
-# page[number] is an OFFSET: beyond this page the answer points to the cursor.
-PAGE_NUMBER_MAX = 100
-FILTER_EMAILS_MAX = 50
-PARAMETER_MAX_LENGTH = 1000
-_BIGINT_MAX = 2**63 - 1
-
-LIST_PARAMETERS = frozenset(
-    {
-        "page[size]",
-        "page[number]",
-        "page[after]",
-        "filter[email]",
-        "filter[user_email]",
-        "filter[inn]",
-        "filter[created_at][gt]",
-        "filter[created_at][lt]",
-        "filter[status]",
-    }
-)
-
-
-def path_id(value: str) -> int | None:
-    """A path's ID as a positive bigint; anything else finds nothing."""
-    if not value.isascii() or not value.isdigit():
-        return None
-    number = int(value)
-    return number if 0 < number <= _BIGINT_MAX else None
 
 
 def reseller_for(request: Request, reseller_id: str) -> Reseller:
@@ -73,139 +51,6 @@ def reseller_for(request: Request, reseller_id: str) -> Reseller:
     if reseller is None:
         raise ApiError.one(404, "not_found", _("Nothing is found at this address."))
     return reseller
-
-
-def _parameter_error(name: str, code: str, detail: str) -> ErrorObject:
-    return ErrorObject(status=400, code=code, detail=detail, parameter=name)
-
-
-def _query(request: Request, names: frozenset[str]) -> dict[str, str]:
-    """The query's parameters, each once; unknown ones, repeated ones and
-    values no column could hold are refused together."""
-    errors = []
-    values = {}
-    for name in request.query_params:
-        given = request.query_params.getlist(name)
-        if name not in names:
-            errors.append(
-                _parameter_error(
-                    name,
-                    "unknown_parameter",
-                    _("%(name)s is not a parameter of this request.") % {"name": name[:100]},
-                )
-            )
-        elif len(given) > 1:
-            errors.append(
-                _parameter_error(
-                    name, "repeated_parameter", _("Give %(name)s once.") % {"name": name}
-                )
-            )
-        elif "\x00" in given[0] or len(given[0]) > PARAMETER_MAX_LENGTH:
-            errors.append(
-                _parameter_error(
-                    name,
-                    "invalid_parameter",
-                    _("%(name)s has a NUL character or is longer than %(limit)s characters.")
-                    % {"name": name, "limit": PARAMETER_MAX_LENGTH},
-                )
-            )
-        else:
-            values[name] = given[0]
-    if errors:
-        raise ApiError(errors)
-    return values
-
-
-def _integer(values: dict[str, str], name: str, low: int, high: int) -> int | None:
-    raw = values.get(name)
-    if raw is None:
-        return None
-    number = path_id(raw.strip())
-    if number is None or not low <= number <= high:
-        raise ApiError(
-            [
-                _parameter_error(
-                    name,
-                    "invalid_parameter",
-                    _("%(name)s must be a whole number from %(low)s to %(high)s.")
-                    % {"name": name, "low": low, "high": high},
-                )
-            ]
-        )
-    return number
-
-
-def _moment(values: dict[str, str], name: str, *, after: bool) -> dt.datetime | None:
-    """An RFC 3339 date-time, or a YYYY-MM-DD day of the panel's time zone:
-    "after" a day means from the next day's start, "before" it, before its
-    start."""
-    raw = values.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        if len(raw) == 10:
-            day = dt.date.fromisoformat(raw)
-            if after:
-                day += dt.timedelta(days=1)
-            start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-            # "After D" is from the next day's first microsecond on.
-            return start - dt.timedelta(microseconds=1) if after else start
-        moment = dt.datetime.fromisoformat(raw)
-        if moment.tzinfo is None or "T" not in raw.upper():
-            raise ValueError(raw)
-        return moment.astimezone(dt.UTC)
-    except (ValueError, OverflowError):
-        raise ApiError(
-            [
-                _parameter_error(
-                    name,
-                    "invalid_date",
-                    _(
-                        "%(name)s must be an RFC 3339 date and time with its offset "
-                        "(2026-05-01T12:00:00+03:00) or a date (2026-05-01)."
-                    )
-                    % {"name": name},
-                )
-            ]
-        ) from None
-
-
-def _filters(values: dict[str, str]) -> AccountFilters:
-    errors = []
-    emails = tuple(
-        email.strip() for email in values.get("filter[email]", "").split(",") if email.strip()
-    )
-    if len(emails) > FILTER_EMAILS_MAX:
-        errors.append(
-            _parameter_error(
-                "filter[email]",
-                "too_many_values",
-                _("Give at most %(count)s emails.") % {"count": FILTER_EMAILS_MAX},
-            )
-        )
-    statuses = tuple(
-        status.strip() for status in values.get("filter[status]", "").split(",") if status.strip()
-    )
-    unknown = [status for status in statuses if status not in ClientStatus.values]
-    if unknown:
-        errors.append(
-            _parameter_error(
-                "filter[status]",
-                "invalid_status",
-                _("Unknown status %(status)s; the statuses are %(statuses)s.")
-                % {"status": unknown[0][:50], "statuses": ", ".join(ClientStatus.values)},
-            )
-        )
-    if errors:
-        raise ApiError(errors)
-    return AccountFilters(
-        emails=emails,
-        user_email=values.get("filter[user_email]", "").strip(),
-        inn=values.get("filter[inn]", "").strip(),
-        created_after=_moment(values, "filter[created_at][gt]", after=True),
-        created_before=_moment(values, "filter[created_at][lt]", after=False),
-        statuses=statuses,
-    )
 
 
 def account_url(request: Request, *, reseller_id: int, account_id: int | str) -> str:
@@ -282,15 +127,15 @@ class AccountListView(APIView):
     )
     def get(self, request: Request, reseller_id: str) -> Response:
         reseller = reseller_for(request, reseller_id)
-        values = _query(request, LIST_PARAMETERS)
-        size = _integer(values, "page[size]", 1, PAGE_SIZE_MAX) or PAGE_SIZE_DEFAULT
+        values = query_parameters(request, LIST_PARAMETERS)
+        size = integer_parameter(values, "page[size]", 1, PAGE_SIZE_MAX) or PAGE_SIZE_DEFAULT
         number = None
         if "page[number]" in values:
-            number = _integer(values, "page[number]", 1, _BIGINT_MAX)
+            number = integer_parameter(values, "page[number]", 1, BIGINT_MAX)
             if number > PAGE_NUMBER_MAX:
                 raise ApiError(
                     [
-                        _parameter_error(
+                        parameter_error(
                             "page[number]",
                             "page_number_too_deep",
                             _(
@@ -305,14 +150,14 @@ class AccountListView(APIView):
         if number is not None and after:
             raise ApiError(
                 [
-                    _parameter_error(
+                    parameter_error(
                         "page[after]",
                         "conflicting_parameters",
                         _("Give page[number] or page[after], not both."),
                     )
                 ]
             )
-        filters = _filters(values)
+        filters = account_filters(values)
         try:
             page = account_list_page(
                 reseller=reseller, filters=filters, size=size, after=after, number=number
@@ -320,7 +165,7 @@ class AccountListView(APIView):
         except BadCursor:
             raise ApiError(
                 [
-                    _parameter_error(
+                    parameter_error(
                         "page[after]",
                         "invalid_cursor",
                         _(
@@ -429,7 +274,7 @@ class AccountTypeListView(APIView):
     )
     def get(self, request: Request, reseller_id: str) -> Response:
         reseller = reseller_for(request, reseller_id)
-        _query(request, frozenset())
+        query_parameters(request, frozenset())
         return Response({"data": account_type_list(reseller=reseller)})
 
 
@@ -465,7 +310,7 @@ class ServiceRuleListView(APIView):
     )
     def get(self, request: Request, reseller_id: str) -> Response:
         reseller = reseller_for(request, reseller_id)
-        _query(request, frozenset())
+        query_parameters(request, frozenset())
         return Response({"data": service_rule_list(reseller=reseller)})
 
 
@@ -502,7 +347,7 @@ class ManagerListView(APIView):
     )
     def get(self, request: Request, reseller_id: str) -> Response:
         reseller = reseller_for(request, reseller_id)
-        _query(request, frozenset())
+        query_parameters(request, frozenset())
         return Response({"data": manager_list(reseller=reseller)})
 
 
@@ -541,7 +386,7 @@ def account_create(request: Request, reseller_id: str) -> Response:
     reseller = reseller_for(request, reseller_id)
     if not request.user.has_perm(roles.perm(roles.CREATE_CLIENT)):
         raise ApiError.one(403, "forbidden", _("Your role may not create accounts."))
-    _query(request, frozenset())
+    query_parameters(request, frozenset())
     body = request.data
     parsed = create.read_body(body)
     key = _idempotency_key(request)
