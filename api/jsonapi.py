@@ -8,6 +8,7 @@ points somewhere, a ``source``: ``pointer`` into the body, ``parameter`` of
 the query, or ``header``."""
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -22,6 +23,10 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from operator_panel.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+
+logger = logging.getLogger(__name__)
+
 MEDIA_TYPE = "application/vnd.api+json"
 
 TITLES = {
@@ -35,6 +40,7 @@ TITLES = {
     415: gettext_lazy("Unsupported media type"),
     422: gettext_lazy("Invalid data"),
     429: gettext_lazy("Too many requests"),
+    503: gettext_lazy("Service unavailable"),
 }
 
 
@@ -217,6 +223,17 @@ def exception_handler(exc, context) -> Response | None:
         error = ApiError.one(400, "malformed_json", _("The request body is not valid JSON."))
     elif isinstance(exc, exceptions.APIException):
         error = ApiError.one(exc.status_code, exc.default_code, str(exc.detail))
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        # PostgreSQL restarting or failing over: the page's 503, as JSON:API.
+        # Nothing was committed (the create's transaction did not end), so
+        # the client sends the same request again, with its Idempotency-Key.
+        logger.warning("API request without the database: %r", exc)
+        error = ApiError.one(
+            503,
+            "service_unavailable",
+            _("The service is temporarily unavailable; try again in a few seconds."),
+        )
+        error.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     else:
         return None
     response = error.response()

@@ -282,6 +282,12 @@ COMMON_ERRORS = {
     ),
     404: _error("Not found", "not_found", "Nothing is found at this address.", 404),
     429: _error("Too many requests", "rate_limited", "Too many requests: try again in 12 s.", 429),
+    503: _error(
+        "Service unavailable",
+        "service_unavailable",
+        "The service is temporarily unavailable; try again in a few seconds.",
+        503,
+    ),
 }
 LIST_ERRORS = {
     **COMMON_ERRORS,
@@ -391,6 +397,7 @@ CREATE_ERRORS = {
         pointer="/data/attributes/custom_attributes/0/value",
     ),
     429: COMMON_ERRORS[429],
+    503: COMMON_ERRORS[503],
 }
 
 CREATE_EXAMPLES = [

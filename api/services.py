@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from api.models import TOKEN_HINT_LENGTH, TOKEN_PREFIX, ApiToken, IdempotencyKey, RateCounter
@@ -131,8 +131,10 @@ class IdempotencyBegin:
     replay: bool
 
 
-# A request that began this long ago and never finished died with its process:
-# a retry takes its key over (its creation token still makes one client only).
+# On a database without row locks that fail at once (SQLite), a request that
+# began this long ago and never finished is taken to have died with its
+# process: a retry takes its key over (its creation token still makes one
+# client only). PostgreSQL knows for sure: see _key_holder_gone.
 IDEMPOTENCY_STALE_AFTER = dt.timedelta(minutes=5)
 
 
@@ -140,9 +142,13 @@ def idempotency_begin(*, manager: Manager, key: str, fingerprint: str) -> Idempo
     """Claim ``key`` for a request, or find what it already answered.
 
     The first request inserts the row (committed at once, so a racing second
-    request finds it); a second one with the same fingerprint replays the
-    stored answer, or gets IdempotencyConflict while the first still runs;
-    another fingerprint raises IdempotencyMismatch."""
+    request finds it) and then holds it locked while it creates
+    (``idempotency_hold``); a second one with the same fingerprint replays the
+    stored answer, gets IdempotencyConflict while the first still runs, or
+    takes the key over when the first died without an answer (its process
+    killed, or the database restarted under it: its transaction rolled back,
+    so nothing of it was committed); another fingerprint raises
+    IdempotencyMismatch."""
     for _attempt in range(3):
         try:
             with transaction.atomic():
@@ -163,13 +169,43 @@ def idempotency_begin(*, manager: Manager, key: str, fingerprint: str) -> Idempo
         raise IdempotencyMismatch
     if row.completed_at is not None:
         return IdempotencyBegin(row=row, replay=True)
-    if row.created_at < timezone.now() - IDEMPOTENCY_STALE_AFTER:
-        taken = IdempotencyKey.objects.filter(
-            pk=row.pk, completed_at__isnull=True, created_at=row.created_at
-        ).update(created_at=timezone.now())
-        if taken:
-            return IdempotencyBegin(row=row, replay=False)
+    if _key_holder_gone(row):
+        return IdempotencyBegin(row=row, replay=False)
     raise IdempotencyConflict
+
+
+def _key_holder_gone(row: IdempotencyKey) -> bool:
+    """Whether the request that claimed ``row`` ended without an answer.
+
+    A running request holds the row locked in its transaction: if the lock
+    can be taken at once and the row is still unanswered, nobody holds it."""
+    if not connection.features.has_select_for_update_nowait:
+        taken = IdempotencyKey.objects.filter(
+            pk=row.pk,
+            completed_at__isnull=True,
+            created_at=row.created_at,
+            created_at__lt=timezone.now() - IDEMPOTENCY_STALE_AFTER,
+        ).update(created_at=timezone.now())
+        return bool(taken)
+    try:
+        with transaction.atomic():
+            return (
+                IdempotencyKey.objects.select_for_update(nowait=True)
+                .filter(pk=row.pk, completed_at__isnull=True)
+                .exists()
+            )
+    except OperationalError:  # LockNotAvailable: the first request still runs
+        return False
+
+
+def idempotency_hold(*, row: IdempotencyKey) -> None:
+    """Lock the claimed key until the surrounding transaction ends: while the
+    request creates, a retry with the key waits its turn (409); once this
+    transaction is gone, committed or not, the key is free to replay or to
+    take over. Call it inside the transaction that creates and completes."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Hold an idempotency key inside the transaction that uses it.")
+    IdempotencyKey.objects.select_for_update().filter(pk=row.pk).exists()
 
 
 def idempotency_complete(

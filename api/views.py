@@ -6,6 +6,7 @@ them. Every view reaches its reseller through the token's manager
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.request import Request
@@ -423,33 +424,39 @@ def account_create(request: Request, reseller_id: str) -> Response:
             actor=manager,
             may_decide_postpay=create.may_decide_postpay(request.user),
         )
-        try:
-            client = client_services.client_create(
-                **prepared.arguments,
-                creation_token=row.creation_token if row is not None else None,
-                origin={"via": "api", "token": request.auth.name},
+        # One transaction: the client, its answer stored under the key, and
+        # the key's lock while both are made, commit together or not at all.
+        with transaction.atomic():
+            if row is not None:
+                services.idempotency_hold(row=row)
+            try:
+                client = client_services.client_create(
+                    **prepared.arguments,
+                    creation_token=row.creation_token if row is not None else None,
+                    origin={"via": "api", "token": request.auth.name},
+                )
+            except client_services.DuplicateSubmission as duplicate:
+                client = duplicate.client
+            except ValidationError as error:
+                raise create.service_errors(
+                    error,
+                    positions=parsed.positions,
+                    owner_is_contract_person=parsed.owner is None
+                    and "owner_id" not in parsed.values,
+                ) from None
+            account = with_links(
+                request,
+                account_get(reseller=reseller, account_id=client.pk),
+                reseller_id=reseller.pk,
             )
-        except client_services.DuplicateSubmission as duplicate:
-            client = duplicate.client
-        except ValidationError as error:
-            raise create.service_errors(
-                error,
-                positions=parsed.positions,
-                owner_is_contract_person=parsed.owner is None and "owner_id" not in parsed.values,
-            ) from None
+            document = {"data": account, "meta": {"warnings": prepared.warnings}}
+            location = account["links"]["self"]
+            if row is not None:
+                services.idempotency_complete(row=row, status=201, body=document, location=location)
     except BaseException:
         if row is not None:
             services.idempotency_release(row=row)
         raise
-    account = with_links(
-        request,
-        account_get(reseller=reseller, account_id=client.pk),
-        reseller_id=reseller.pk,
-    )
-    document = {"data": account, "meta": {"warnings": prepared.warnings}}
-    location = account["links"]["self"]
-    if row is not None:
-        services.idempotency_complete(row=row, status=201, body=document, location=location)
     response = Response(document, status=201)
     response["Location"] = location
     return response

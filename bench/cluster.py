@@ -15,22 +15,29 @@ The script owns everything it runs, on loopback only:
   both nodes in turn, that sends 10,000 mixed requests: 1,000 clients
   created through the Add client page (the page, the post, then at once the
   new client's page and a list search for it on the other node: the
-  read-after-write check), the list, searches, client pages, the owner
-  search, the export and readiness probes. The client is its own balancer: a
+  read-after-write check), 500 created through the API (the POST with an
+  Idempotency-Key, then at once the account by its id on the other node,
+  which must never miss, and the API's list filtered by the contact email,
+  which reads the replica and may lag: counted, not an error), the list,
+  searches, client pages, the owner search, the API's list, the export and
+  readiness probes. Each thread's API requests carry its manager's token
+  and no cookie, as a program's would. The client is its own balancer: a
   request that a node refused (nothing sent) goes to the other node.
 
 Faults during the run: one web node SIGKILLed and restarted (at 20 % of the
 requests), one task worker SIGKILLed and restarted (40 %), the primary
 restarted with ``pg_ctl restart -m fast`` (60 %). A request that meets the
-restart may fail with the clean 503 page; an Add client post that gets one is
-sent again (the page's one-time token makes that safe), as a person would.
+restart may fail with the clean 503 page (the API: a JSON:API 503); an Add
+client post that gets one is sent again (the page's one-time token makes that
+safe), as a person would, and an API create is sent again with its
+Idempotency-Key, as the API's documentation tells a program to.
 
 Then: the queue must drain, every acknowledged client must exist, every
 client's owner must have received exactly one email, both nodes' /metrics
 are scraped. Last, requests/s of one node alone against both nodes.
 
 Usage: ``flock /tmp/heavy.lock .venv/bin/python bench/cluster.py``
-(``--requests``, ``--creations``, ``--concurrency``). Writes
+(``--requests``, ``--creations``, ``--api-creations``, ``--concurrency``). Writes
 bench/results/cluster.json.
 """
 
@@ -38,6 +45,8 @@ import argparse
 import collections
 import email
 import glob
+import http.cookiejar
+import json
 import os
 import random
 import shutil
@@ -60,6 +69,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.crash_harness import (
     BASE_DIR,
+    api_person,
     free_port,
     sign_in,
     write_result,
@@ -68,7 +78,9 @@ from bench.crash_harness import (
 PG_BIN = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
 DB_NAME = "panel"
 METRICS_TOKEN = "cluster-metrics-token"
-UNAVAILABLE_MARKERS = ("Temporarily unavailable", "Временно недоступно")
+# The panel's own 503 page, in either language, and the API's JSON:API 503.
+UNAVAILABLE_MARKERS = ("Temporarily unavailable", "Временно недоступно", '"service_unavailable"')
+API_MEDIA_TYPE = "application/vnd.api+json"
 
 
 def log(message: str) -> None:
@@ -303,6 +315,10 @@ class Stats:
         self.resubmits = 0
         self.read_after_write_misses: list[str] = []
         self.created: list[tuple[int, str]] = []  # (client id, owner email)
+        self.created_by_channel: collections.Counter = collections.Counter()
+        self.api_creates_resent: collections.Counter = collections.Counter()  # by status
+        self.api_replayed = 0
+        self.api_list_lagging = 0  # the replica's list did not show it yet
         self.latencies: list[float] = []
 
     def count(self, status: int, seconds: float) -> int:
@@ -320,20 +336,35 @@ class Stats:
 class Client:
     """One person: a session signed in once, used on every node in turn."""
 
-    def __init__(self, nodes: list[WebNode], email: str, stats: Stats, progress) -> None:
+    def __init__(self, nodes: list[WebNode], manager: dict, stats: Stats, progress) -> None:
         self.nodes = nodes
         self.turn = random.randrange(len(nodes))
         self.stats = stats
         self.progress = progress
-        self.session = sign_in(nodes[0].url, email)
+        self.session = sign_in(nodes[0].url, manager["email"])
+        # A program speaks to the API: its token, and no cookie kept.
+        self.api = requests.Session()
+        self.api.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self.api.headers.update({"X-Api-Token": manager["token"], "Accept": API_MEDIA_TYPE})
+        self.accounts = f"/api/v3/resellers/{manager['reseller_id']}/accounts"
+        self.person_type_id = manager["person_type_id"]
 
     def _next_node(self) -> int:
         self.turn = (self.turn + 1) % len(self.nodes)
         return self.turn
 
-    def send(self, method: str, path: str, *, node: int | None = None, **kwargs) -> tuple:
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        node: int | None = None,
+        session: requests.Session | None = None,
+        **kwargs,
+    ) -> tuple:
         """The request on the given (else the next) node; on a refused or
         reset connection, on the other node, like a balancer's retry."""
+        session = session or self.session
         first = self._next_node() if node is None else node
         last_error = None
         for attempt in range(len(self.nodes) * 2):
@@ -341,9 +372,7 @@ class Client:
             url = self.nodes[index].url + path
             started = time.monotonic()
             try:
-                response = self.session.request(
-                    method, url, timeout=60, allow_redirects=False, **kwargs
-                )
+                response = session.request(method, url, timeout=60, allow_redirects=False, **kwargs)
             except requests.ConnectionError as error:
                 last_error = error
                 with self.stats.lock:
@@ -412,6 +441,7 @@ class Client:
         client_id = int(location.rstrip("/").rsplit("/", 1)[1])
         with self.stats.lock:
             self.stats.created.append((client_id, owner))
+            self.stats.created_by_channel["page"] += 1
         other = (node + 1) % len(self.nodes)
         page, _ = self.send("GET", location, node=other)
         if page is not None and page.status_code == 404:
@@ -420,12 +450,65 @@ class Client:
         if listing is not None and listing.status_code == 200 and contact not in listing.text:
             self.stats.read_after_write_misses.append(f"list search {client_id}")
 
+    def api_create(self, number: int) -> None:
+        """The API's create with an Idempotency-Key (sent again with the same
+        key after a 503 or a 409, as docs/api.md says), then at once the
+        account by its id on the other node (the primary: must not miss) and
+        the list filtered by its contact email there (the replica: may lag)."""
+        contact = f"api-{number}-{uuid.uuid4().hex[:6]}@bench.example"
+        owner = f"api-owner-{number}-{uuid.uuid4().hex[:6]}@bench.example"
+        body = json.dumps(api_person(self.person_type_id, email=owner, contact_email=contact))
+        headers = {"Content-Type": API_MEDIA_TYPE, "Idempotency-Key": str(uuid.uuid4())}
+        for attempt in range(60):
+            answer, node = self.send(
+                "POST", self.accounts, session=self.api, data=body.encode(), headers=headers
+            )
+            if answer is not None and answer.status_code == 201:
+                break
+            if answer is not None and answer.status_code in (409, 503):
+                with self.stats.lock:
+                    self.stats.api_creates_resent[answer.status_code] += 1
+                time.sleep(1)
+                continue
+            self.stats.error(
+                f"API create: {answer.status_code if answer is not None else 'no answer'}"
+                f" {answer.text[:200] if answer is not None else ''} (attempt {attempt + 1})"
+            )
+            return
+        else:
+            self.stats.error("API create: still unavailable after 60 tries")
+            return
+        client_id = int(answer.json()["data"]["id"])
+        with self.stats.lock:
+            self.stats.created.append((client_id, owner))
+            self.stats.created_by_channel["api"] += 1
+            self.stats.api_replayed += answer.headers.get("Idempotent-Replayed") == "true"
+        other = (node + 1) % len(self.nodes)
+        account, _ = self.send("GET", f"{self.accounts}/{client_id}", node=other, session=self.api)
+        if account is not None and account.status_code == 404:
+            self.stats.read_after_write_misses.append(f"API account {client_id}")
+        listing, _ = self.send(
+            "GET", self.accounts, node=other, session=self.api, params={"filter[email]": contact}
+        )
+        if listing is not None and listing.status_code == 200 and not listing.json()["data"]:
+            with self.stats.lock:
+                self.stats.api_list_lagging += 1
+
+    def api_list(self, rng: random.Random) -> None:
+        params = rng.choice(
+            [{}, {"page[size]": "100"}, {"filter[status]": "active"}, {"sort": "-created_at"}]
+        )
+        response, _ = self.send("GET", self.accounts, session=self.api, params=params)
+        if response is not None and response.status_code not in (200, 503):
+            self.stats.error(f"GET API list {params}: {response.status_code}")
+
 
 def run_load(
-    nodes: list[WebNode], emails: list[str], *, requests_total: int, creations: int,
-    concurrency: int, faults: dict[int, callable], seed: int = 2026,
+    nodes: list[WebNode], managers: list[dict], *, requests_total: int, creations: int,
+    api_creations: int, concurrency: int, faults: dict[int, callable], seed: int = 2026,
 ) -> Stats:  # fmt: skip
-    """``requests_total`` requests: each creation is 4, the rest single reads."""
+    """``requests_total`` requests: each page creation is 4, each API
+    creation 3, the rest single reads."""
     stats = Stats()
     fired: set[int] = set()
     fault_lock = threading.Lock()
@@ -440,16 +523,22 @@ def run_load(
                 threading.Thread(target=fault, name=f"fault-{at}", daemon=True).start()
 
     rng = random.Random(seed)
-    singles = requests_total - 4 * creations
-    kinds = ["create"] * creations + rng.choices(
-        ["list", "search", "detail", "owner_search", "ready", "export"],
-        weights=[30, 25, 25, 10, 9, 1],
-        k=singles,
+    singles = requests_total - 4 * creations - 3 * api_creations
+    kinds = (
+        ["create"] * creations
+        + ["api_create"] * api_creations
+        + rng.choices(
+            ["list", "search", "detail", "owner_search", "api_list", "ready", "export"],
+            weights=[25, 20, 25, 10, 10, 9, 1],
+            k=singles,
+        )
     )
     rng.shuffle(kinds)
     work = collections.deque(enumerate(kinds))
     work_lock = threading.Lock()
-    clients = [Client(nodes, emails[i % len(emails)], stats, progress) for i in range(concurrency)]
+    clients = [
+        Client(nodes, managers[i % len(managers)], stats, progress) for i in range(concurrency)
+    ]
     words = ["Иван", "Мария", "Петров", "Москва", "cluster", "bench", "Ива"]
 
     def worker(client: Client) -> None:
@@ -460,6 +549,10 @@ def run_load(
                 number, kind = work.popleft()
             if kind == "create":
                 client.create(number)
+            elif kind == "api_create":
+                client.api_create(number)
+            elif kind == "api_list":
+                client.api_list(rng)
             elif kind == "list":
                 client.get_ok(f"/clients/?sort={rng.choice(['name', '-created', 'status'])}")
             elif kind == "search":
@@ -484,10 +577,10 @@ def run_load(
     return stats
 
 
-def throughput(nodes: list[WebNode], emails: list[str], count: int, concurrency: int) -> float:
+def throughput(nodes: list[WebNode], managers: list[dict], count: int, concurrency: int) -> float:
     """Requests/s of a read mix (list, search, client pages) over ``nodes``."""
     stats = Stats()
-    clients = [Client(nodes, emails[i % len(emails)], stats, lambda done: None)
+    clients = [Client(nodes, managers[i % len(managers)], stats, lambda done: None)
                for i in range(concurrency)]  # fmt: skip
     paths = [
         "/clients/",
@@ -563,9 +656,10 @@ def total(samples: dict[tuple, float], name: str, **labels: str) -> float:
     )
 
 
-def seed_world(env: dict[str, str], managers: int) -> list[str]:
-    """The root reseller, rules, the email handler and the managers (through
-    the ORM, in this process, against the cluster's primary)."""
+def seed_world(env: dict[str, str], managers: int) -> list[dict]:
+    """The root reseller, rules, the email handler and the managers, each with
+    an API token (through the ORM and the services, in this process, against
+    the cluster's primary)."""
     os.environ.update(env)
     import logging
 
@@ -574,9 +668,24 @@ def seed_world(env: dict[str, str], managers: int) -> list[str]:
     django.setup()
     # The SMTP server of this process logs every command at INFO.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    from api.services import api_token_create
     from bench.crash_harness import seed
+    from rules.models import ClientType
+    from users.models import Manager
 
-    return seed(managers=managers)["managers"]
+    world = []
+    for email_address in seed(managers=managers)["managers"]:
+        manager = Manager.objects.get(user__email=email_address)
+        person = ClientType.objects.get(reseller=manager.reseller, key="person")
+        world.append(
+            {
+                "email": email_address,
+                "token": api_token_create(manager=manager, name="cluster")[1],
+                "reseller_id": manager.reseller_id,
+                "person_type_id": person.pk,
+            }
+        )
+    return world
 
 
 def summary(values: list[float]) -> dict:
@@ -594,7 +703,8 @@ def summary(values: list[float]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--creations", type=int, default=1_000)
+    parser.add_argument("--creations", type=int, default=1_000, help="through the page")
+    parser.add_argument("--api-creations", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--throughput-requests", type=int, default=1_000)
     parser.add_argument("--no-postgres-restart", action="store_true")
@@ -626,7 +736,7 @@ def main() -> None:
         log("migrate, collectstatic, seed")
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "collectstatic", "--no-input", "-v", "0")
-        emails = seed_world(env, managers=args.concurrency)
+        managers = seed_world(env, managers=args.concurrency)
 
         web_env = {**env, "DATABASE_REPLICA_URL": replica.url}
         nodes = [WebNode(f"web{i}", web_env, root) for i in (1, 2)]
@@ -696,12 +806,12 @@ def main() -> None:
 
         lag = LagSampler(primary, replica)
         lag.start()
-        log(f"load: {args.requests} requests, {args.creations} creations, "
-            f"concurrency {args.concurrency}")  # fmt: skip
+        log(f"load: {args.requests} requests, {args.creations} page and "
+            f"{args.api_creations} API creations, concurrency {args.concurrency}")  # fmt: skip
         started = time.monotonic()
         stats = run_load(
-            nodes, emails, requests_total=args.requests, creations=args.creations,
-            concurrency=args.concurrency, faults=schedule,
+            nodes, managers, requests_total=args.requests, creations=args.creations,
+            api_creations=args.api_creations, concurrency=args.concurrency, faults=schedule,
         )  # fmt: skip
         elapsed = time.monotonic() - started
         lag.stop.set()
@@ -743,8 +853,8 @@ def main() -> None:
         unauthorised = requests.get(nodes[0].url + "/metrics", timeout=5).status_code
 
         log("throughput: one node alone, then both")
-        one_node = throughput(nodes[:1], emails, args.throughput_requests, args.concurrency)
-        both_nodes = throughput(nodes, emails, args.throughput_requests, args.concurrency)
+        one_node = throughput(nodes[:1], managers, args.throughput_requests, args.concurrency)
+        both_nodes = throughput(nodes, managers, args.throughput_requests, args.concurrency)
 
         tracebacks = {
             node.name: node.log_path.read_text(errors="replace").count("Traceback")
@@ -757,7 +867,8 @@ def main() -> None:
                     "gunicorn_workers_per_node": 2,
                     "task_workers": 3,
                     "pool_max_size": 2,
-                    "replica": "streaming (pg_basebackup -R), reads of the list, search, export",
+                    "replica": "streaming (pg_basebackup -R), reads of the list, search, "
+                    "export and the API's list",
                     "client_threads": args.concurrency,
                     "postgresql": "own initdb on a free port (the machine's 5432 untouched)",
                 },
@@ -772,9 +883,16 @@ def main() -> None:
                 "create_posts_resent_after_503": stats.resubmits,
                 "failovers_to_the_other_node": stats.failovers,
                 "clients_acknowledged": len(acknowledged),
+                "clients_acknowledged_by_channel": dict(stats.created_by_channel),
+                "api_creates_resent_by_status": {
+                    str(status): count for status, count in stats.api_creates_resent.items()
+                },
+                "api_creates_answered_by_replay": stats.api_replayed,
+                "api_list_reads_lagging_behind_a_create": stats.api_list_lagging,
                 "clients_in_database": len(client_ids),
                 "acknowledged_but_missing": len(acknowledged - client_ids),
                 "read_after_write_misses": len(stats.read_after_write_misses),
+                "read_after_write_miss_samples": stats.read_after_write_misses[:20],
                 "emails": {
                     "received": sum(inbox.by_message_id.values()),
                     "owners_with_exactly_one": emails_per_owner.get(1, 0),
@@ -790,10 +908,13 @@ def main() -> None:
                 "faults": faults,
                 "metrics": {
                     "unauthorised_status": unauthorised,
-                    "clients_created_page_sum_of_nodes": total(
-                        node_metrics[0], "panel_clients_created_total", channel="page"
-                    )
-                    + total(node_metrics[1], "panel_clients_created_total", channel="page"),
+                    "clients_created_page_sum_of_nodes": sum(
+                        total(m, "panel_clients_created_total", channel="page")
+                        for m in node_metrics
+                    ),
+                    "clients_created_api_sum_of_nodes": sum(
+                        total(m, "panel_clients_created_total", channel="api") for m in node_metrics
+                    ),
                     "requests_counted_sum_of_nodes": sum(
                         total(m, "panel_http_requests_total") for m in node_metrics
                     ),

@@ -111,6 +111,27 @@ def seed(*, managers: int = 2) -> dict:
     return {"managers": emails}
 
 
+def api_person(type_id: int, *, email: str = "", contact_email: str = "") -> dict:
+    """The API's create body of a private person whose contract person becomes
+    the new owner; the emails unique on every call unless given."""
+    unique = uuid.uuid4().hex[:12]
+    return {
+        "data": {
+            "type": "accounts",
+            "attributes": {
+                "account_type_id": type_id,
+                "first_name": "Иван",
+                "last_name": "Апишников",
+                "email": email or f"api.{unique}@example.com",
+                "city": "Москва",
+                "address_line1": "ул. Тверская, 1",
+                "phone": "+7 916 123-45-67",
+                "contact_email": contact_email or f"api.client.{unique}@example.com",
+            },
+        }
+    }
+
+
 class Gunicorn:
     """gunicorn in production mode on a free loopback port. threads=1 is the
     sync worker `make serve` runs; more threads make it the gthread worker.

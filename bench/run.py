@@ -45,7 +45,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import pages  # noqa: E402 - the project root is on the path only now
+from bench.crash_harness import api_person  # noqa: E402 - the project root is on the path only now
+from tests import pages  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 VAR = ROOT / "bench" / ".var"
@@ -350,27 +351,6 @@ def api_deep_cursor(args, token: str, reseller_id: int, pages: int) -> tuple[str
             break
         link, seen = following["links"]["next"], seen + 1
     return link, seen
-
-
-def api_person(type_id: int) -> dict:
-    """A private person whose contract person becomes the new owner, unique
-    on every call."""
-    unique = uuid.uuid4().hex[:12]
-    return {
-        "data": {
-            "type": "accounts",
-            "attributes": {
-                "account_type_id": type_id,
-                "first_name": "Иван",
-                "last_name": "Апишников",
-                "email": f"api.{unique}@example.com",
-                "city": "Москва",
-                "address_line1": "ул. Тверская, 1",
-                "phone": "+7 916 123-45-67",
-                "contact_email": f"api.client.{unique}@example.com",
-            },
-        }
-    }
 
 
 def deep_cursor(session: requests.Session, args, pages: int) -> tuple[str, int]:

@@ -4,16 +4,13 @@ import logging
 import sys
 
 import structlog
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views import defaults
-from psycopg_pool import PoolTimeout
+
+from operator_panel.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
-
-# The database is restarting, failing over, or every pooled connection is busy.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -30,6 +27,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
         {"request_id": structlog.contextvars.get_contextvars().get("request_id")},
     )
     response = HttpResponse(html, status=503)
-    response["Retry-After"] = "5"
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

@@ -1,6 +1,7 @@
 """Idempotency-Key on create: a retry replays the first answer, another body
-with the key is 422, a retry while the first runs is 409, a refused request
-frees its key, and two racing requests with one key make one client."""
+with the key is 422, a retry while the first runs is 409 (it holds the key's
+lock), a key whose request died is taken over, a refused request frees its
+key, and two racing requests with one key make one client."""
 
 import threading
 import uuid
@@ -47,19 +48,73 @@ def test_keys_belong_to_their_manager(irina_api, root_reseller, root_rules, irin
     assert Client.objects.count() == 2
 
 
-def test_a_retry_while_the_first_runs_is_409(irina_api, root_reseller, root_rules, irina):
+def test_a_key_left_without_an_answer_waits_or_is_taken_over(
+    irina_api, root_reseller, root_rules, irina
+):
+    """A key row nobody answered: on PostgreSQL nobody holds its lock, so the
+    request that claimed it is gone and a retry takes it over; SQLite cannot
+    tell, and says "still running" until the key is stale."""
     from api.create import fingerprint
 
     body = person_body(root_rules)
     IdempotencyKey.objects.create(
         manager=irina,
-        key="running",
+        key="left",
         fingerprint=fingerprint(reseller_id=root_reseller.pk, body=body),
         creation_token=uuid.uuid4(),
     )
-    response = irina_api.post(url(root_reseller), body, HTTP_IDEMPOTENCY_KEY="running")
-    assert response.status_code == 409 and codes(response) == ["idempotency_key_in_use"]
+    response = irina_api.post(url(root_reseller), body, HTTP_IDEMPOTENCY_KEY="left")
+    if connection.vendor == "postgresql":
+        assert response.status_code == 201
+        assert Client.objects.count() == 1
+    else:
+        assert response.status_code == 409 and codes(response) == ["idempotency_key_in_use"]
+        assert not Client.objects.exists()
+
+
+def test_a_create_that_lost_the_database_answers_503_and_its_retry_creates(
+    irina_api, root_reseller, root_rules, monkeypatch
+):
+    """PostgreSQL restarting under a create: the client was written but its
+    transaction died (nothing committed), and the key could not be released
+    either. The answer is a JSON:API 503 with Retry-After; the retry with the
+    same key creates the client once (on SQLite it waits for the key)."""
+    from django.db import OperationalError
+
+    from api import services as api_services
+    from clients import services as client_services
+
+    original = client_services.client_create
+
+    def create_then_lose_the_database(**kwargs):
+        original(**kwargs)
+        raise OperationalError("terminating connection due to administrator command")
+
+    def release_without_the_database(**kwargs):
+        raise OperationalError("the connection is closed")
+
+    body = person_body(root_rules)
+    with monkeypatch.context() as patch:
+        patch.setattr(client_services, "client_create", create_then_lose_the_database)
+        patch.setattr(api_services, "idempotency_release", release_without_the_database)
+        lost = irina_api.post(url(root_reseller), body, HTTP_IDEMPOTENCY_KEY="restart")
+    assert lost.status_code == 503
+    assert lost["Retry-After"] == "5"
+    assert lost["Content-Type"] == "application/vnd.api+json"
+    assert codes(lost) == ["service_unavailable"]
+    assert "try again" in lost.json()["errors"][0]["detail"]
     assert not Client.objects.exists()
+    assert IdempotencyKey.objects.filter(key="restart", completed_at=None).exists()
+
+    retry = irina_api.post(url(root_reseller), body, HTTP_IDEMPOTENCY_KEY="restart")
+    if connection.vendor == "postgresql":
+        assert retry.status_code == 201
+        assert Client.objects.count() == 1
+        again = irina_api.post(url(root_reseller), body, HTTP_IDEMPOTENCY_KEY="restart")
+        assert again["Idempotent-Replayed"] == "true"
+        assert again.json() == retry.json()
+    else:
+        assert retry.status_code == 409
 
 
 def test_a_refused_request_frees_its_key(irina_api, root_reseller, root_rules):

@@ -474,7 +474,7 @@ class Command(BaseCommand):
                 "service_rule_id, postpay_permission, status, country, region, city, postal_code, "
                 "address_line1, address_line2, phone, email, contract_first_name, "
                 "contract_middle_name, contract_last_name, contract_email, terms_status, "
-                "created_at",
+                "created_at, version",
                 self._clients,
             ),
             ("clients_clientaccess", "id, client_id, user_id, level, created_at", self._accesses),
@@ -615,6 +615,7 @@ class Command(BaseCommand):
                         f"c{client_id}@{'example.com' if latin else 'mail.ru'}",
                         "not_requested",
                         created.isoformat(),
+                        "1",
                     )
                 )
                 + "\n"
