@@ -143,7 +143,8 @@ class Postgres:
         server = Postgres(root / "replica", free_port())
         subprocess.run(
             as_postgres([str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port),
-                         "-U", "postgres", "-D", str(server.data), "-R", "-X", "stream"]),
+                         "-U", "postgres", "-D", str(server.data), "-R", "-X", "stream",
+                         "--checkpoint=fast"]),
             check=True, capture_output=True,
         )  # fmt: skip
         server.configure(port=str(server.port), unix_socket_directories=f"'{server.data}'")

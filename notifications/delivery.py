@@ -28,6 +28,7 @@ from notifications import selectors
 from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
 from notifications.rendering import RenderedMessage, render_message
 from notifications.tokens import owner_invitation_token_generator, terms_acceptance_token
+from operator_panel.database import DATABASE_UNAVAILABLE
 from users.models import Manager, Reseller, User
 
 logger = logging.getLogger(__name__)
@@ -300,7 +301,8 @@ def delivery_attempt(
     A template that cannot be rendered fails the delivery at once (retrying
     would not help); a failed send is retried later through
     ``schedule_retry``, and then ``DeliveryAttemptFailed`` is raised so the
-    task shows the failure.
+    task shows the failure. The database going away is neither: its error
+    goes up to the task, which runs the attempt again once it is back.
     """
     attempt = _attempt_start(delivery_id=delivery_id, worker_id=worker_id)
     if attempt is None:
@@ -309,6 +311,8 @@ def delivery_attempt(
     delivery = attempt.delivery
     try:
         rendered = _render(delivery=delivery)
+    except DATABASE_UNAVAILABLE:
+        raise
     except Exception as error:
         logger.exception("Delivery %s cannot be rendered.", delivery_id)
         return _attempt_finish(attempt=attempt, subject="", error=error, schedule_retry=None).status

@@ -336,6 +336,9 @@ HEALTH_QUEUE_MAX_AGE = float(os.environ.get("HEALTH_QUEUE_MAX_AGE", "300"))
 HEALTH_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("HEALTH_WORKER_HEARTBEAT_MAX_AGE", "60"))
 HEALTH_STATEMENT_TIMEOUT = float(os.environ.get("HEALTH_STATEMENT_TIMEOUT", "2"))
 WORKER_HEARTBEAT_INTERVAL = float(os.environ.get("WORKER_HEARTBEAT_INTERVAL", "10"))
+# A worker that lost the database (a restart, a failover) starts its loop again
+# after this many seconds instead of exiting.
+WORKER_DATABASE_RETRY_SECONDS = float(os.environ.get("WORKER_DATABASE_RETRY_SECONDS", "2"))
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # Task table upkeep (operations/services.py), run by each worker every

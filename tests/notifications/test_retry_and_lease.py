@@ -232,3 +232,91 @@ def test_running_worker_recovers_in_its_background_thread(client_of_root, root_h
         thread.join()
 
     assert task_row.status == TaskResultStatus.READY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_attempt_that_loses_the_database_is_made_again_once_it_is_back(
+    client_of_root, root_handler, monkeypatch
+):
+    """PostgreSQL restarting while a message is rendered: not a broken
+    template (that would fail the delivery for good) but an outage. The task
+    waits for the database and makes the attempt again: one email, the cut
+    attempt recorded as interrupted."""
+    from django.db import OperationalError
+
+    from notifications import delivery as delivery_module
+
+    [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+    original = delivery_module.message_context
+    calls = []
+
+    def context_while_postgres_restarts(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return original(**kwargs)
+
+    monkeypatch.setattr(delivery_module, "message_context", context_while_postgres_restarts)
+
+    run_worker()
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert [(a.number, a.outcome) for a in delivery.attempt_log.all()] == [
+        (1, AttemptOutcome.INTERRUPTED),
+        (2, AttemptOutcome.SENT),
+    ]
+    assert len(mail.outbox) == 1
+    assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_that_outlasts_the_database_coming_back_fails_the_task(
+    client_of_root, root_handler, monkeypatch
+):
+    """An OperationalError each time the database answers (a statement
+    timeout, say) is not an outage: a bounded number of rounds, then the task
+    fails as any other error would."""
+    from django.db import OperationalError
+
+    from notifications import delivery as delivery_module
+    from notifications.tasks import DATABASE_ROUNDS
+
+    notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+    calls = []
+
+    def always_times_out(**kwargs):
+        calls.append(1)
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(delivery_module, "message_context", always_times_out)
+
+    run_worker()
+
+    assert len(calls) == DATABASE_ROUNDS
+    assert DBTaskResult.objects.get().status == TaskResultStatus.FAILED
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_does_not_exit_when_it_loses_the_database(monkeypatch, settings, caplog):
+    """The worker's own loop (claiming a task, marking it done) meeting a
+    restart: it starts again after WORKER_DATABASE_RETRY_SECONDS."""
+    from django.core.management import call_command
+    from django.db import OperationalError
+    from django_tasks_db.management.commands import db_worker as library
+
+    settings.WORKER_DATABASE_RETRY_SECONDS = 0
+    runs = []
+
+    def loop_meeting_a_restart(self, *args, **options):
+        runs.append(1)
+        if len(runs) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(library.Command, "handle", loop_meeting_a_restart)
+
+    call_command("db_worker", "--no-reload", "--no-startup-delay", "--interval=0", verbosity=0)
+
+    assert len(runs) == 2
+    assert "The worker lost the database; starting again in 0 s." in caplog.text

@@ -11,6 +11,10 @@ asked, a metrics port.
   finished task rows and old delivery attempts past their retention.
   Several workers may run it: a batch is taken under a transaction-level
   advisory lock, so only one of them deletes at a time.
+- **Outages.** The database going away (a restart, a failover) does not end
+  the worker: its loop (claiming, marking a task done) waits
+  ``WORKER_DATABASE_RETRY_SECONDS`` and starts again with a new connection.
+  A task cut off meanwhile stays RUNNING and lease recovery hands it out again.
 - **Metrics.** Under ``PROMETHEUS_MULTIPROC_DIR`` (shared with gunicorn on the
   same machine) the worker's counters join the web node's ``/metrics``. A
   worker on a machine of its own can serve them itself on
@@ -23,6 +27,7 @@ import os
 import random
 import socket
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -31,6 +36,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 
 from notifications.management.commands import db_worker
 from operations import services
+from operator_panel.database import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +124,17 @@ class Command(db_worker.Command):
             ).start()
         _serve_metrics()
         try:
-            return super().handle(*args, **options)
+            while True:
+                try:
+                    return super().handle(*args, **options)
+                except DATABASE_UNAVAILABLE:
+                    logger.warning(
+                        "The worker lost the database; starting again in %s s.",
+                        settings.WORKER_DATABASE_RETRY_SECONDS,
+                        exc_info=True,
+                    )
+                    connections.close_all()
+                    time.sleep(settings.WORKER_DATABASE_RETRY_SECONDS)
         finally:
             stop.set()
             try:
