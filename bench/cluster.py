@@ -455,10 +455,13 @@ class Client:
         """The API's create with an Idempotency-Key (sent again with the same
         key after a 503 or a 409, as docs/api.md says), then at once the
         account by its id on the other node (the primary: must not miss) and
-        the list filtered by its contact email there (the replica: may lag)."""
+        the list filtered by its email there (the replica: may lag)."""
         contact = f"api-{number}-{uuid.uuid4().hex[:6]}@bench.example"
         owner = f"api-owner-{number}-{uuid.uuid4().hex[:6]}@bench.example"
-        body = json.dumps(api_person(self.person_type_id, email=owner, contact_email=contact))
+        passport = {"passport_series": "4510", "passport_number": f"{number % 10**6:06d}"}
+        body = json.dumps(
+            api_person(self.person_type_id, email=owner, contact_email=contact, attributes=passport)
+        )
         headers = {"Content-Type": API_MEDIA_TYPE, "Idempotency-Key": str(uuid.uuid4())}
         for attempt in range(60):
             answer, node = self.send(
@@ -489,7 +492,7 @@ class Client:
         if account is not None and account.status_code == 404:
             self.stats.read_after_write_misses.append(f"API account {client_id}")
         listing, _ = self.send(
-            "GET", self.accounts, node=other, session=self.api, params={"filter[email]": contact}
+            "GET", self.accounts, node=other, session=self.api, params={"filter[email]": owner}
         )
         if listing is not None and listing.status_code == 200 and not listing.json()["data"]:
             with self.stats.lock:
@@ -497,7 +500,12 @@ class Client:
 
     def api_list(self, rng: random.Random) -> None:
         params = rng.choice(
-            [{}, {"page[size]": "100"}, {"filter[status]": "active"}, {"sort": "-created_at"}]
+            [
+                {},
+                {"page[size]": "100"},
+                {"filter[status]": "active"},
+                {"filter[created_at][gt]": "2026-01-01T00:00:00Z"},
+            ]
         )
         response, _ = self.send("GET", self.accounts, session=self.api, params=params)
         if response is not None and response.status_code not in (200, 503):

@@ -111,10 +111,14 @@ def seed(*, managers: int = 2) -> dict:
     return {"managers": emails}
 
 
-def api_person(type_id: int, *, email: str = "", contact_email: str = "") -> dict:
+def api_person(
+    type_id: int, *, email: str = "", contact_email: str = "", attributes: dict | None = None
+) -> dict:
     """The API's create body of a private person whose contract person becomes
-    the new owner; the emails unique on every call unless given."""
+    the new owner; the emails unique on every call unless given; ``attributes``
+    the type's custom attributes by key."""
     unique = uuid.uuid4().hex[:12]
+    custom = [{"key": key, "value": value} for key, value in (attributes or {}).items()]
     return {
         "data": {
             "type": "accounts",
@@ -127,6 +131,7 @@ def api_person(type_id: int, *, email: str = "", contact_email: str = "") -> dic
                 "address_line1": "ул. Тверская, 1",
                 "phone": "+7 916 123-45-67",
                 "contact_email": contact_email or f"api.client.{unique}@example.com",
+                **({"custom_attributes": custom} if custom else {}),
             },
         }
     }

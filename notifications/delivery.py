@@ -28,7 +28,7 @@ from notifications import selectors
 from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
 from notifications.rendering import RenderedMessage, render_message
 from notifications.tokens import owner_invitation_token_generator, terms_acceptance_token
-from operator_panel.database import DATABASE_UNAVAILABLE
+from operator_panel.database import DATABASE_UNAVAILABLE, wait_for_database
 from users.models import Manager, Reseller, User
 
 logger = logging.getLogger(__name__)
@@ -292,6 +292,12 @@ def _attempt_finish(
     return delivery
 
 
+# How long background work that lost the database waits for it before giving
+# up (then the worker keeps its task RUNNING and lease recovery hands it out
+# again).
+DATABASE_WAIT_SECONDS = 30
+
+
 def delivery_attempt(
     *, delivery_id: int, worker_id: str = "", schedule_retry: RetryScheduler
 ) -> str:
@@ -325,6 +331,17 @@ def delivery_attempt(
         raise DeliveryAttemptFailed(
             f"Delivery {delivery_id} attempt {attempt.number} failed; now {delivery.status}."
         ) from error
-    return _attempt_finish(
-        attempt=attempt, subject=rendered.subject, error=None, schedule_retry=None
-    ).status
+    try:
+        finished = _attempt_finish(
+            attempt=attempt, subject=rendered.subject, error=None, schedule_retry=None
+        )
+    except DATABASE_UNAVAILABLE:
+        # The message has left: record it once the database is back, rather
+        # than let the task send it a second time.
+        logger.warning("Delivery %s was sent before the database went away.", delivery_id)
+        if not wait_for_database(seconds=DATABASE_WAIT_SECONDS):
+            raise
+        finished = _attempt_finish(
+            attempt=attempt, subject=rendered.subject, error=None, schedule_retry=None
+        )
+    return finished.status

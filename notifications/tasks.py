@@ -5,21 +5,17 @@ Sending itself is ``notifications.delivery``."""
 
 import datetime as dt
 import logging
-import time
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.tasks import TaskContext, task
 from django_tasks_db.backend import DatabaseBackend
 
-from notifications.delivery import delivery_attempt
+from notifications.delivery import DATABASE_WAIT_SECONDS, delivery_attempt
 from notifications.models import Delivery
-from operator_panel.database import DATABASE_UNAVAILABLE
+from operator_panel.database import DATABASE_UNAVAILABLE, wait_for_database
 
 logger = logging.getLogger(__name__)
 
-# How long a task that lost the database waits for it before giving up (then
-# the worker keeps it RUNNING and lease recovery hands it out again).
-DATABASE_WAIT_SECONDS = 30
 # An error that comes back each time the database answers (a statement
 # timeout, say) is not an outage: after this many rounds it fails the task.
 DATABASE_ROUNDS = 3
@@ -47,22 +43,6 @@ def delivery_send(*, delivery_id: int, worker_id: str = "") -> str:
     )
 
 
-def database_back(*, seconds: float = DATABASE_WAIT_SECONDS) -> bool:
-    """Wait until this thread's database connection works again (PostgreSQL
-    restarted or failed over); False when it did not within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        connection.close()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-            return True
-        except DATABASE_UNAVAILABLE:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.5)
-
-
 @task(takes_context=True)
 def deliver_notification(context: TaskContext, delivery_id: int) -> str:
     """The queued task: one attempt to send a notification. An attempt cut
@@ -77,6 +57,6 @@ def deliver_notification(context: TaskContext, delivery_id: int) -> str:
             return delivery_send(delivery_id=delivery_id, worker_id=worker_id)
         except DATABASE_UNAVAILABLE:
             logger.warning("Delivery %s lost the database; waiting for it.", delivery_id)
-            if not database_back():
+            if not wait_for_database(seconds=DATABASE_WAIT_SECONDS):
                 raise
     return delivery_send(delivery_id=delivery_id, worker_id=worker_id)

@@ -320,3 +320,35 @@ def test_the_worker_does_not_exit_when_it_loses_the_database(monkeypatch, settin
 
     assert len(runs) == 2
     assert "The worker lost the database; starting again in 0 s." in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_sent_just_before_the_database_went_away_is_not_sent_again(
+    client_of_root, root_handler, monkeypatch
+):
+    """The email left, then PostgreSQL restarted before the attempt was
+    recorded: the worker records it once the database is back instead of
+    letting the task send it a second time."""
+    from django.db import OperationalError
+
+    from notifications import delivery as delivery_module
+
+    [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
+    original = delivery_module._attempt_finish
+    calls = []
+
+    def finish_while_postgres_restarts(**kwargs):
+        calls.append(kwargs["error"])
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return original(**kwargs)
+
+    monkeypatch.setattr(delivery_module, "_attempt_finish", finish_while_postgres_restarts)
+
+    run_worker()
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert [(a.number, a.outcome) for a in delivery.attempt_log.all()] == [(1, AttemptOutcome.SENT)]
+    assert len(mail.outbox) == 1
+    assert calls == [None, None]
