@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import re
 import uuid
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, router
 from django.db.models import (
@@ -777,12 +779,36 @@ def _plan(queryset: QuerySet) -> tuple[int, float]:
     return int(plan["Plan Rows"]), float(plan["Total Cost"])
 
 
+def _estimate_key(*, manager: Manager, filters: ClientListFilters, alias: str) -> str:
+    """The cache key of an estimate: the manager (their reach) and the
+    filters, each object by its ID."""
+    values = [
+        filters.search,
+        *filters.statuses,
+        *(
+            item.pk if item is not None else None
+            for item in (filters.client_type, filters.service_rule, filters.manager)
+        ),
+        filters.reseller.pk if filters.reseller is not None else None,
+        str(filters.created_from),
+        str(filters.created_to),
+    ]
+    digest = hashlib.blake2b(json.dumps(values).encode(), digest_size=16).hexdigest()
+    return f"client-list-estimate:{alias}:{manager.pk}:{digest}"
+
+
 def client_list_total(*, manager: Manager, filters: ClientListFilters | None = None) -> ClientTotal:
     """The number of clients the list's search and filters match, without an
     unbounded COUNT: PostgreSQL's estimate first (one EXPLAIN; a search adds
     up its tables' parts); when that is at most CLIENT_LIST_COUNT_CAP and the
     count looks cheap, one count stopped at the cap gives the exact number.
-    Elsewhere (SQLite) the bounded count alone."""
+    Elsewhere (SQLite) the bounded count alone.
+
+    An estimate ("about 840,000") is kept CLIENT_LIST_ESTIMATE_SECONDS in
+    the process's cache: the operator paging through the same filters is not
+    planned for again on every page, and an estimate shown to two figures does
+    not move in a minute. Exact numbers are never kept: a client created a
+    moment ago counts at once."""
     filters = filters or ClientListFilters()
     clients = _filtered(manager=manager, filters=filters).order_by()
     parts = [clients]
@@ -792,12 +818,18 @@ def client_list_total(*, manager: Manager, filters: ClientListFilters | None = N
             return ClientTotal(number=0)
     first, *others = parts
     if connections[clients.db].vendor == "postgresql":
+        key = _estimate_key(manager=manager, filters=filters, alias=clients.db)
+        if settings.CLIENT_LIST_ESTIMATE_SECONDS and (kept := cache.get(key)) is not None:
+            return ClientTotal(number=kept, about=True)
         # Every part's rows added up (UNION ALL): a client found twice is
         # counted twice in the estimate only.
         everything = first.union(*others, all=True).order_by() if others else first
         estimate, cost = _plan(everything)
         if estimate > CLIENT_LIST_COUNT_CAP or cost > CLIENT_LIST_COUNT_COST_LIMIT:
-            return ClientTotal(number=max(estimate, 1), about=True)
+            total = ClientTotal(number=max(estimate, 1), about=True)
+            if settings.CLIENT_LIST_ESTIMATE_SECONDS:
+                cache.set(key, total.number, settings.CLIENT_LIST_ESTIMATE_SECONDS)
+            return total
     matches = first.union(*others).order_by() if others else first
     counted = matches[: CLIENT_LIST_COUNT_CAP + 1].count()
     if counted > CLIENT_LIST_COUNT_CAP:

@@ -302,6 +302,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Several processes may each keep their own copy; set a shared backend
 # (Redis, Memcached) here when that matters.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The client list's "about N" total (PostgreSQL's estimate, past 10,000) is
+# kept this many seconds per process, by manager and filters; 0 plans it for
+# every page. Exact totals are never kept.
+CLIENT_LIST_ESTIMATE_SECONDS = int(os.environ.get("CLIENT_LIST_ESTIMATE_SECONDS", "60"))
 
 # The organization directory (clients/directory.py) must never hold up the
 # Add client page: short timeouts in seconds, and answers kept for a while.

@@ -163,6 +163,15 @@ def make_client(*, reseller: Reseller, rules: dict, owner: User | None = None, *
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts without another's cached answers (directory results,
+    the client list's estimates): IDs are reused between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     """Tests hash many passwords; the production hasher's cost only slows them."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

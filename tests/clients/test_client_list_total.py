@@ -58,6 +58,12 @@ def test_a_search_counts_each_client_once(petr_browser, sub_reseller, sub_rules)
     assert shown_total(petr_browser, {"q": "alpha"}) == "55 clients"
 
 
+def analyze() -> None:
+    """Statistics for the planner's estimate."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE clients_client")
+
+
 def test_no_unbounded_count(petr_browser, sub_reseller, sub_rules):
     add_clients(sub_reseller, sub_rules, 60)
     for params in ({}, {"q": "Клиент"}, {"status": ["active", "deleted"]}):
@@ -78,8 +84,9 @@ def test_past_the_cap_the_count_stops(petr, sub_reseller, sub_rules, monkeypatch
 
 @on_postgresql
 def test_past_the_cap_postgresql_estimates(
-    petr_browser, petr, sub_reseller, sub_rules, monkeypatch
+    petr_browser, petr, sub_reseller, sub_rules, monkeypatch, settings
 ):
+    settings.CLIENT_LIST_ESTIMATE_SECONDS = 0  # the page plans its own
     monkeypatch.setattr(selectors, "CLIENT_LIST_COUNT_CAP", 50)
     add_clients(sub_reseller, sub_rules, 120)
     with connection.cursor() as cursor:
@@ -133,3 +140,44 @@ def test_the_total_in_both_languages(total, english, russian):
             html = str(client_total(total))
         assert f">{expected}</small>" in html, (language, html)
         assert ("title=" in html) == (total.about or total.more_than)
+
+
+@on_postgresql
+def test_an_estimate_is_kept_for_the_next_pages_and_an_exact_total_is_not(
+    petr, sub_reseller, sub_rules, monkeypatch, settings
+):
+    """Paging through the same filters plans the estimate once; other
+    filters, or another manager, have their own; an exact number is counted
+    again on every page (a new client counts at once)."""
+    settings.CLIENT_LIST_ESTIMATE_SECONDS = 60
+    add_clients(sub_reseller, sub_rules, 120)
+    analyze()
+    monkeypatch.setattr(selectors, "CLIENT_LIST_COUNT_CAP", 50)
+    first = client_list_total(manager=petr)
+    assert first.about
+    with CaptureQueriesContext(connection) as queries:
+        assert client_list_total(manager=petr) == first
+    assert len(queries) == 0
+    with CaptureQueriesContext(connection) as queries:
+        client_list_total(manager=petr, filters=ClientListFilters(search="Клиент"))
+    assert [query for query in queries if query["sql"].startswith("EXPLAIN")]
+
+    monkeypatch.setattr(selectors, "CLIENT_LIST_COUNT_CAP", 10_000)
+    narrow = ClientListFilters(statuses=("active",))
+    assert client_list_total(manager=petr, filters=narrow) == ClientTotal(number=120)
+    add_clients(sub_reseller, sub_rules, 1)
+    assert client_list_total(manager=petr, filters=narrow) == ClientTotal(number=121)
+
+
+@on_postgresql
+def test_without_keeping_every_page_plans_its_estimate(
+    petr, sub_reseller, sub_rules, monkeypatch, settings
+):
+    settings.CLIENT_LIST_ESTIMATE_SECONDS = 0
+    add_clients(sub_reseller, sub_rules, 120)
+    analyze()
+    monkeypatch.setattr(selectors, "CLIENT_LIST_COUNT_CAP", 50)
+    client_list_total(manager=petr)
+    with CaptureQueriesContext(connection) as queries:
+        assert client_list_total(manager=petr).about
+    assert len(queries) == 1
