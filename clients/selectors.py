@@ -383,15 +383,24 @@ def client_list_choices(*, manager: Manager) -> ClientListChoices:
     each kind by name. Inactive managers stay: clients may still be theirs.
 
     One query for all of them (UNION ALL): the list asks for them on every
-    page, and three or four round trips cost more than the rows. The rows
-    come back as model instances holding what the selects and the list's
-    names use (name, colour, the manager's user names, the reseller)."""
+    page, and three or four round trips cost more than the rows. Its rows are
+    kept CLIENT_LIST_CHOICES_SECONDS in the process's cache, by reseller: a
+    type, rule or manager added meanwhile shows in the selects that much
+    later (the list's rows name one the selects do not offer yet by reading
+    it, see _RowLabels). The rows come back as model instances holding what
+    the selects and the list's names use (name, colour, the manager's user
+    names, the reseller)."""
     root = manager.reseller.is_root
     database = connections[router.db_for_read(ClientType)]
-    statement = _choices_sql(scoped=not root, quote_name=database.ops.quote_name)
-    with database.cursor() as cursor:
-        cursor.execute(statement, [] if root else [manager.reseller_id] * 3)
-        rows = cursor.fetchall()
+    key = f"client-list-choices:{database.alias}:{'root' if root else manager.reseller_id}"
+    rows = cache.get(key) if settings.CLIENT_LIST_CHOICES_SECONDS else None
+    if rows is None:
+        statement = _choices_sql(scoped=not root, quote_name=database.ops.quote_name)
+        with database.cursor() as cursor:
+            cursor.execute(statement, [] if root else [manager.reseller_id] * 3)
+            rows = cursor.fetchall()
+        if settings.CLIENT_LIST_CHOICES_SECONDS:
+            cache.set(key, rows, settings.CLIENT_LIST_CHOICES_SECONDS)
     client_types: list[ClientType] = []
     service_rules: list[ServiceRule] = []
     managers: list[Manager] = []

@@ -306,6 +306,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # kept this many seconds per process, by manager and filters; 0 plans it for
 # every page. Exact totals are never kept.
 CLIENT_LIST_ESTIMATE_SECONDS = int(os.environ.get("CLIENT_LIST_ESTIMATE_SECONDS", "60"))
+# The list's filter selects (types, rules, managers) are kept this many seconds
+# per process, by reseller; 0 reads them for every page.
+CLIENT_LIST_CHOICES_SECONDS = int(os.environ.get("CLIENT_LIST_CHOICES_SECONDS", "10"))
 
 # The organization directory (clients/directory.py) must never hold up the
 # Add client page: short timeouts in seconds, and answers kept for a while.

@@ -5,6 +5,7 @@ import re
 from urllib.parse import urlencode
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
@@ -73,6 +74,7 @@ def test_a_chosen_filter_is_looked_up_among_the_offered_rows(
     make_client(reseller=sub_reseller, rules=sub_rules)
     with CaptureQueriesContext(connection) as unfiltered:
         petr_browser.get(LIST_URL)
+    cache.clear()  # both pages read the selects' rows
     with CaptureQueriesContext(connection) as filtered:
         page = petr_browser.get(LIST_URL, {"manager": petr.pk}).content.decode()
     assert re.findall(r'data-client-id="(\d+)"', page) == [str(mine.pk)]
@@ -86,6 +88,26 @@ def test_a_chosen_filter_is_looked_up_among_the_offered_rows(
     assert 'data-testid="ignored-parameters"' in page
     assert "That choice is not one of the available choices." in page
     assert len(re.findall(r"data-client-id=", page)) == 2
+
+
+def test_the_selects_are_kept_a_while_by_reseller(petr, sub_reseller, sub_rules, settings):
+    """Kept CLIENT_LIST_CHOICES_SECONDS: the next page reads no selects; a
+    rule added meanwhile shows once they are read again."""
+    from rules.models import ServiceRule
+
+    settings.CLIENT_LIST_CHOICES_SECONDS = 10
+    client_list_choices(manager=petr)
+    ServiceRule.objects.create(reseller=sub_reseller, name="Новое", key="new", colour="#000000")
+    with CaptureQueriesContext(connection) as queries:
+        kept = client_list_choices(manager=petr)
+    assert len(queries) == 0
+    assert "Новое" not in [rule.name for rule in kept.service_rules]
+    cache.clear()
+    assert "Новое" in [rule.name for rule in client_list_choices(manager=petr).service_rules]
+    settings.CLIENT_LIST_CHOICES_SECONDS = 0
+    with CaptureQueriesContext(connection) as queries:
+        client_list_choices(manager=petr)
+    assert len(queries) == 1
 
 
 def test_the_selects_are_one_query(petr, sub_rules):
