@@ -19,6 +19,23 @@ from notifications.tasks import delivery_send
 from tests.notifications.conftest import run_worker
 
 
+def first_call_loses_the_database(original, message: str):
+    """``original`` whose first call raises the error of a restarting
+    PostgreSQL; the later ones run it. Returns the wrapper and the list of
+    the calls' keyword arguments."""
+    from django.db import OperationalError
+
+    calls = []
+
+    def wrapper(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise OperationalError(message)
+        return original(**kwargs)
+
+    return wrapper, calls
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -235,38 +252,36 @@ def test_running_worker_recovers_in_its_background_thread(client_of_root, root_h
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_attempt_that_loses_the_database_is_made_again_once_it_is_back(
-    client_of_root, root_handler, monkeypatch
+@pytest.mark.parametrize(
+    ("cut_off", "attempts"),
+    [
+        # PostgreSQL restarting while the message is rendered: not a broken
+        # template (that would fail the delivery for good) but an outage; the
+        # attempt is made again once the database is back.
+        ("message_context", [(1, AttemptOutcome.INTERRUPTED), (2, AttemptOutcome.SENT)]),
+        # The email left, then PostgreSQL restarted before the attempt was
+        # recorded: it is recorded once the database is back, not sent again.
+        ("_attempt_finish", [(1, AttemptOutcome.SENT)]),
+    ],
+)
+def test_a_delivery_that_loses_the_database_is_sent_once(
+    client_of_root, root_handler, monkeypatch, cut_off, attempts
 ):
-    """PostgreSQL restarting while a message is rendered: not a broken
-    template (that would fail the delivery for good) but an outage. The task
-    waits for the database and makes the attempt again: one email, the cut
-    attempt recorded as interrupted."""
-    from django.db import OperationalError
-
     from notifications import delivery as delivery_module
 
     [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
-    original = delivery_module.message_context
-    calls = []
-
-    def context_while_postgres_restarts(**kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("terminating connection due to administrator command")
-        return original(**kwargs)
-
-    monkeypatch.setattr(delivery_module, "message_context", context_while_postgres_restarts)
+    while_postgres_restarts, calls = first_call_loses_the_database(
+        getattr(delivery_module, cut_off), "terminating connection due to administrator command"
+    )
+    monkeypatch.setattr(delivery_module, cut_off, while_postgres_restarts)
 
     run_worker()
 
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
-    assert [(a.number, a.outcome) for a in delivery.attempt_log.all()] == [
-        (1, AttemptOutcome.INTERRUPTED),
-        (2, AttemptOutcome.SENT),
-    ]
+    assert [(a.number, a.outcome) for a in delivery.attempt_log.all()] == attempts
     assert len(mail.outbox) == 1
+    assert len(calls) == 2
     assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL
 
 
@@ -320,35 +335,3 @@ def test_the_worker_does_not_exit_when_it_loses_the_database(monkeypatch, settin
 
     assert len(runs) == 2
     assert "The worker lost the database; starting again in 0 s." in caplog.text
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_message_sent_just_before_the_database_went_away_is_not_sent_again(
-    client_of_root, root_handler, monkeypatch
-):
-    """The email left, then PostgreSQL restarted before the attempt was
-    recorded: the worker records it once the database is back instead of
-    letting the task send it a second time."""
-    from django.db import OperationalError
-
-    from notifications import delivery as delivery_module
-
-    [delivery] = notify(event=EventType.CLIENT_CREATED, client=client_of_root, actor=None)
-    original = delivery_module._attempt_finish
-    calls = []
-
-    def finish_while_postgres_restarts(**kwargs):
-        calls.append(kwargs["error"])
-        if len(calls) == 1:
-            raise OperationalError("server closed the connection unexpectedly")
-        return original(**kwargs)
-
-    monkeypatch.setattr(delivery_module, "_attempt_finish", finish_while_postgres_restarts)
-
-    run_worker()
-
-    delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.SENT
-    assert [(a.number, a.outcome) for a in delivery.attempt_log.all()] == [(1, AttemptOutcome.SENT)]
-    assert len(mail.outbox) == 1
-    assert calls == [None, None]

@@ -4,13 +4,12 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import connections
 from django.test import Client as HttpClient
 from django.utils import timezone
 
 from operations import probes
-from tests.notifications.test_smtp_worker import free_port
 from tests.operations.conftest import beat, task_row
+from tests.outage import database_out_of_reach
 
 
 def body(response) -> dict:
@@ -152,20 +151,8 @@ def test_the_migration_check_reads_the_real_plan():
 def test_ready_fails_when_the_database_is_unreachable(django_db_blocker):
     """A real refused connection (a closed port, or an SQLite file that cannot
     be opened): 503 naming the database; the other checks are skipped."""
-    with django_db_blocker.unblock():
-        connection = connections["default"]
-        saved = dict(connection.settings_dict)
-        connection.close()
-        if connection.vendor == "postgresql":
-            connection.settings_dict.update(HOST="127.0.0.1", PORT=str(free_port()))
-        else:
-            connection.settings_dict["NAME"] = "/nonexistent-dir/db.sqlite3"
-        try:
-            response = HttpClient().get("/health/ready")
-        finally:
-            connection.close()
-            connection.settings_dict.clear()
-            connection.settings_dict.update(saved)
+    with database_out_of_reach(django_db_blocker):
+        response = HttpClient().get("/health/ready")
     assert response.status_code == 503
     data = body(response)
     assert data["failed"] == ["database"]
@@ -179,22 +166,10 @@ def test_a_page_that_loses_the_database_answers_a_clean_503(django_db_blocker, s
     """DEBUG off, PostgreSQL (or the SQLite file) out of reach: the panel's
     own short page with Retry-After, in the reader's language, no traceback."""
     settings.DEBUG = False
-    with django_db_blocker.unblock():
-        connection = connections["default"]
-        saved = dict(connection.settings_dict)
-        connection.close()
-        if connection.vendor == "postgresql":
-            connection.settings_dict.update(HOST="127.0.0.1", PORT=str(free_port()))
-        else:
-            connection.settings_dict["NAME"] = "/nonexistent-dir/db.sqlite3"
-        try:
-            browser = HttpClient(raise_request_exception=False)
-            browser.cookies["sessionid"] = "x" * 32
-            response = browser.get("/clients/", HTTP_ACCEPT_LANGUAGE="ru")
-        finally:
-            connection.close()
-            connection.settings_dict.clear()
-            connection.settings_dict.update(saved)
+    with database_out_of_reach(django_db_blocker):
+        browser = HttpClient(raise_request_exception=False)
+        browser.cookies["sessionid"] = "x" * 32
+        response = browser.get("/clients/", HTTP_ACCEPT_LANGUAGE="ru")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     html = response.content.decode()
