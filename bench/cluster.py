@@ -865,6 +865,9 @@ def main() -> None:
         one_node = throughput(nodes[:1], managers, args.throughput_requests, args.concurrency)
         both_nodes = throughput(nodes, managers, args.throughput_requests, args.concurrency)
 
+        # Nothing restarted them but the faults above: a process that exited
+        # on its own (a worker on the database restart, say) shows here.
+        alive = {process.name: process.process.poll() is None for process in nodes + workers}
         tracebacks = {
             node.name: node.log_path.read_text(errors="replace").count("Traceback")
             for node in nodes
@@ -944,6 +947,7 @@ def main() -> None:
                     "note": "2 CPU cores for everything: PostgreSQL, both nodes, the client",
                 },
                 "tracebacks_in_node_logs": tracebacks,
+                "processes_running_at_the_end": alive,
             }
         )
         write_result("cluster", result)
