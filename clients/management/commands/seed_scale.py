@@ -28,246 +28,38 @@ import random
 import time
 from collections.abc import Iterator
 
-from anyascii import anyascii
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clients.management.scale_data import (
+    CITIES,
+    COMPANY_WORDS,
+    COUNTRIES,
+    DOMAINS,
+    FEMALE_FIRST,
+    FEMALE_LAST,
+    FEMALE_MIDDLE,
+    INN_WEIGHTS,
+    LATIN,
+    LATIN_FIRST,
+    LATIN_FORMS,
+    LATIN_LAST,
+    LATIN_WORDS,
+    MAJOR_SHARE,
+    MALE_FIRST,
+    MALE_LAST,
+    MALE_MIDDLE,
+    POSTPAY,
+    PREFIX,
+    RU_FORMS,
+    STATUSES,
+    STREETS,
+    YEARS_OF_HISTORY,
+)
 from rules.models import Attribute, AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, ManagerRole, Reseller, User
-
-MALE_FIRST = [
-    "Александр",
-    "Алексей",
-    "Андрей",
-    "Дмитрий",
-    "Иван",
-    "Михаил",
-    "Николай",
-    "Олег",
-    "Павел",
-    "Сергей",
-    "Юрий",
-    "Владимир",
-    "Максим",
-    "Артём",
-    "Егор",
-    "Пётр",
-]
-FEMALE_FIRST = [
-    "Анна",
-    "Елена",
-    "Ирина",
-    "Мария",
-    "Наталья",
-    "Ольга",
-    "Светлана",
-    "Татьяна",
-    "Юлия",
-    "Екатерина",
-    "Дарья",
-    "Алина",
-    "Вера",
-    "Ксения",
-    "Софья",
-    "Людмила",
-]
-MALE_MIDDLE = [
-    "Александрович",
-    "Алексеевич",
-    "Андреевич",
-    "Дмитриевич",
-    "Иванович",
-    "Михайлович",
-    "Николаевич",
-    "Петрович",
-    "Сергеевич",
-    "Юрьевич",
-]
-FEMALE_MIDDLE = [name[:-2] + "на" for name in MALE_MIDDLE]
-MALE_LAST = [
-    "Иванов",
-    "Смирнов",
-    "Кузнецов",
-    "Попов",
-    "Васильев",
-    "Петров",
-    "Соколов",
-    "Михайлов",
-    "Новиков",
-    "Фёдоров",
-    "Морозов",
-    "Волков",
-    "Алексеев",
-    "Лебедев",
-    "Семёнов",
-    "Егоров",
-    "Павлов",
-    "Козлов",
-    "Степанов",
-    "Николаев",
-    "Орлов",
-    "Андреев",
-    "Макаров",
-    "Никитин",
-    "Захаров",
-    "Зайцев",
-    "Соловьёв",
-    "Борисов",
-    "Яковлев",
-    "Григорьев",
-    "Романов",
-    "Воробьёв",
-    "Сергеев",
-    "Кузьмин",
-    "Фролов",
-]
-FEMALE_LAST = [name + "а" for name in MALE_LAST]
-LATIN_FIRST = [
-    "John",
-    "Emma",
-    "Oliver",
-    "Sophia",
-    "Lucas",
-    "Mia",
-    "Noah",
-    "Anna",
-    "Liam",
-    "Laura",
-    "Thomas",
-    "Julia",
-    "David",
-    "Sarah",
-    "Daniel",
-    "Hannah",
-]
-LATIN_LAST = [
-    "Smith",
-    "Müller",
-    "Johnson",
-    "Schmidt",
-    "Brown",
-    "Fischer",
-    "Miller",
-    "Weber",
-    "Wilson",
-    "Wagner",
-    "Taylor",
-    "Becker",
-    "Anderson",
-    "Hoffmann",
-    "Martin",
-    "Klein",
-]
-COMPANY_WORDS = [
-    "Альфа",
-    "Вектор",
-    "Техно",
-    "Строй",
-    "Сервис",
-    "Торг",
-    "Инвест",
-    "Ромашка",
-    "Гранит",
-    "Сибирь",
-    "Волга",
-    "Север",
-    "Восток",
-    "Меридиан",
-    "Прогресс",
-    "Лидер",
-    "Стандарт",
-    "Капитал",
-    "Энерго",
-    "Телеком",
-    "Софт",
-    "Логистик",
-    "Агро",
-    "Мед",
-    "Фарм",
-    "Дизайн",
-    "Консалт",
-    "Маркет",
-    "Групп",
-    "Холдинг",
-]
-LATIN_WORDS = [
-    "Nordic",
-    "Blue",
-    "Cloud",
-    "Data",
-    "Digital",
-    "Smart",
-    "Green",
-    "Global",
-    "Alpha",
-    "Prime",
-    "Stack",
-    "Bright",
-    "Pixel",
-    "Vector",
-    "Quantum",
-    "Rapid",
-]
-RU_FORMS = ["ООО", "ООО", "ООО", "АО", "ПАО", "ЗАО"]
-LATIN_FORMS = ["LLC", "Ltd", "GmbH", "Inc."]
-CITIES = [
-    ("Москва", "Москва", "101000"),
-    ("Санкт-Петербург", "Санкт-Петербург", "190000"),
-    ("Новосибирск", "Новосибирская область", "630000"),
-    ("Екатеринбург", "Свердловская область", "620000"),
-    ("Казань", "Республика Татарстан", "420000"),
-    ("Нижний Новгород", "Нижегородская область", "603000"),
-    ("Самара", "Самарская область", "443000"),
-    ("Омск", "Омская область", "644000"),
-    ("Ростов-на-Дону", "Ростовская область", "344000"),
-    ("Уфа", "Республика Башкортостан", "450000"),
-    ("Красноярск", "Красноярский край", "660000"),
-    ("Пермь", "Пермский край", "614000"),
-    ("Воронеж", "Воронежская область", "394000"),
-    ("Тверь", "Тверская область", "170000"),
-]
-STREETS = [
-    "ул. Ленина",
-    "ул. Тверская",
-    "пр. Мира",
-    "ул. Садовая",
-    "ул. Гагарина",
-    "ул. Пушкина",
-    "наб. Реки Мойки",
-    "ул. Советская",
-    "ул. Молодёжная",
-]
-DOMAINS = [
-    "gmail.com",
-    "mail.ru",
-    "yandex.ru",
-    "bk.ru",
-    "inbox.ru",
-    "outlook.com",
-    "rambler.ru",
-    "list.ru",
-    "example.com",
-]
-# (value, cumulative weight)
-STATUSES = [
-    ("active", 0.85),
-    ("credit_hold", 0.90),
-    ("administrative_hold", 0.93),
-    ("deleted", 1.0),
-]
-POSTPAY = ["not_verified", "approved", "approval_required", "declined"]
-COUNTRIES = ["RU"] * 18 + ["KZ", "BY"]
-INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-MAJOR_SHARE = 0.9
-YEARS_OF_HISTORY = 5
-PREFIX = "scale"
-
-LATIN = {
-    name: anyascii(name).lower().replace("'", "")
-    for name in MALE_FIRST + FEMALE_FIRST + MALE_LAST + FEMALE_LAST + LATIN_FIRST + LATIN_LAST
-}
 
 
 def inn10(number: int) -> str:
