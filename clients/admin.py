@@ -29,9 +29,17 @@ from django.utils.translation import gettext_lazy as _
 
 from clients import selectors, services
 from clients.forms.actions import ClientPostpayForm, ClientStatusForm
-from clients.models import Client, ClientAccess, ClientAttributeValue, ClientEvent, ClientStatus
+from clients.models import (
+    AccessLevel,
+    Client,
+    ClientAccess,
+    ClientAttributeValue,
+    ClientEvent,
+    ClientStatus,
+)
+from users import admin as users_admin
 from users import roles
-from users.models import Manager
+from users.models import Manager, User
 
 # Both places Django 6.1 offers an action: the list and the object's own page.
 EVERYWHERE = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
@@ -630,3 +638,22 @@ ClientAdmin.actions = [
     client_decide_postpay_action,
     client_set_credit_hold_action,
 ]
+
+
+class UserAdmin(users_admin.UserAdmin):
+    """users' User admin, which also keeps the client list's search text:
+    an owner's email is part of it (clients/search.py), and a user's email
+    may be changed only here. users may not reach up to clients, so clients
+    registers this subclass in its place."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            owned = ClientAccess.objects.filter(user=obj, level=AccessLevel.OWNER)
+            services.client_search_text_refresh(
+                client_ids=owned.values_list("client_id", flat=True)
+            )
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
+from clients.search import NAME_MAX_LENGTH, PHONE_MAX_LENGTH, SEARCH_TEXT_MAX_LENGTH
 from rules.models import ATTRIBUTE_VALUE_MAX_LENGTH, Attribute, ClientType, ServiceRule
 from users.models import Manager, Reseller
 from users.validators import validate_phone
@@ -45,7 +46,9 @@ class Client(models.Model):
     )
     company_name = models.CharField(_("company name"), max_length=255, blank=True)
     name = models.CharField(
-        _("name"), max_length=255, help_text=_("Built from the client type's name pattern.")
+        _("name"),
+        max_length=NAME_MAX_LENGTH,
+        help_text=_("Built from the client type's name pattern."),
     )
     manager = models.ForeignKey(
         Manager,
@@ -88,7 +91,7 @@ class Client(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     address_line1 = models.CharField(_("address"), max_length=255)
     address_line2 = models.CharField(_("address, line 2"), max_length=255, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, validators=[validate_phone])
+    phone = models.CharField(_("phone"), max_length=PHONE_MAX_LENGTH, validators=[validate_phone])
     email = models.EmailField(_("email"))
 
     # The person authorised to sign the contract.
@@ -152,6 +155,12 @@ class Client(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+    )
+
+    # The name, phone and owner's email as the list's search reads them
+    # (clients/search.py), written by the services that change them.
+    search_text = models.CharField(
+        _("search text"), max_length=SEARCH_TEXT_MAX_LENGTH, blank=True, default="", editable=False
     )
 
     users = models.ManyToManyField(

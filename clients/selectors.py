@@ -35,6 +35,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Left, Lower
+from django.db.models.lookups import Lookup
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,7 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
+from clients.search import search_fragment
 from rules.models import AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, Reseller, User, full_name
 from users.selectors import panel_people, reseller_reach
@@ -134,46 +136,25 @@ def _owner_field(field: str) -> Subquery:
     return Subquery(owner.values(f"user__{field}")[:1])
 
 
-@dataclass(frozen=True)
-class _SearchBranches:
-    """The search split by table: each part is its own query that an index
-    can serve (an OR across tables would scan the whole client table)."""
+class _InSubquery(Lookup):
+    """``column IN (subquery)``, written ``column = ANY(ARRAY(subquery))`` on
+    PostgreSQL: the subquery runs once, before the scan, and its IDs are a
+    condition an index can serve, so that ORed with the search text's it
+    makes one bitmap scan of both indexes, not a walk of the whole table
+    testing each row against the subquery."""
 
-    client: Q | None  # name, phone, ID: one table, one bitmap or ordered scan
-    owner_email: str | None
-    inn: str | None
+    lookup_name = "in_subquery"
+    prepare_rhs = False
 
-    def querysets(self, clients: QuerySet[Client]) -> list[QuerySet[Client]]:
-        """The clients narrowed by each part, one queryset per table."""
-        parts = []
-        if self.client is not None:
-            parts.append(clients.filter(self.client))
-        if self.owner_email is not None:
-            parts.append(
-                clients.filter(_owner_email_filter(self.owner_email, through="accesses__"))
-            )
-        if self.inn is not None:
-            parts.append(clients.filter(pk__in=_inn_client_ids(self.inn)))
-        return parts
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
 
-    def as_condition(self) -> Q:
-        """The whole search as one condition, for the CSV export."""
-        condition = self.client if self.client is not None else Q(pk__in=[])
-        if self.owner_email is not None:
-            condition |= Q(pk__in=_owner_email_client_ids(self.owner_email))
-        if self.inn is not None:
-            condition |= Q(pk__in=_inn_client_ids(self.inn))
-        return condition
-
-
-def _owner_email_filter(fragment: str, *, through: str = "") -> Q:
-    """Owners whose email contains the fragment, as a condition on
-    ClientAccess, or on Client with ``through="accesses__"``."""
-    return Q(**{f"{through}level": AccessLevel.OWNER, f"{through}user__email__icontains": fragment})
-
-
-def _owner_email_client_ids(fragment: str) -> QuerySet[ClientAccess]:
-    return ClientAccess.objects.filter(_owner_email_filter(fragment)).values("client_id")
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
 
 
 def _inn_client_ids(inn: str) -> QuerySet[ClientAttributeValue]:
@@ -185,29 +166,38 @@ def _inn_client_ids(inn: str) -> QuerySet[ClientAttributeValue]:
     )
 
 
-def _search_branches(search: str) -> _SearchBranches:
-    """ID (exact), name, owner email and phone (substring from three
-    characters), INN (exact). Shorter input runs no substring query at all:
-    only the exact ID and the exact phone."""
+def _search_condition(search: str) -> Q | None:
+    """What the search matches: the ID (exact); the name, phone and owner's
+    email (a fragment of three characters or more, in Client.search_text,
+    clients/search.py); the phone also as typed with spaces, dashes and
+    brackets; an INN (exact). Shorter input runs no substring search at all:
+    only the exact ID and the exact phone. One condition on the client table:
+    the page reads its rows in the list's order and stops at the page's end.
+    None when nothing can match (two letters, say)."""
     search = search.strip()
-    client = Q()
+    condition = Q()
     number = search.removeprefix("#")
     # 18 digits stay inside a bigint on every database.
     if number.isdigit() and len(number) <= 18:
-        client |= Q(pk=int(number))
+        condition |= Q(pk=int(number))
     # Phones are kept as +79161234567: look past the spaces, dashes and
     # brackets people type.
     phone = re.sub(r"[\s().-]", "", search)
     has_digits = any(character.isdigit() for character in phone)
     if len(search) < SEARCH_MIN_LENGTH:
         if has_digits:
-            client |= Q(phone=phone)
-        return _SearchBranches(client=client or None, owner_email=None, inn=None)
-    client |= Q(name__icontains=search)
-    if has_digits and len(phone) >= SEARCH_MIN_LENGTH:
-        client |= Q(phone__icontains=phone)
-    inn = search if search.isdigit() and len(search) in INN_LENGTHS else None
-    return _SearchBranches(client=client, owner_email=search, inn=inn)
+            condition |= Q(phone=phone)
+        return condition or None
+    fragments = [search]
+    if has_digits and len(phone) >= SEARCH_MIN_LENGTH and phone != search:
+        fragments.append(phone)
+    for fragment in fragments:
+        folded = search_fragment(fragment)
+        if folded is not None:
+            condition |= Q(search_text__contains=folded)
+    if search.isdigit() and len(search) in INN_LENGTHS:
+        condition |= Q(_InSubquery(F("pk"), _inn_client_ids(search)))
+    return condition or None
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -326,7 +316,7 @@ def client_list(
     filters = filters or ClientListFilters()
     clients = _filtered(manager=manager, filters=filters)
     if filters.search:
-        clients = clients.filter(_search_branches(filters.search).as_condition())
+        clients = clients.filter(_search_condition(filters.search) or Q(pk__in=[]))
     order = _Sort.parse(sort)
     return _with_row_data(order.annotate(clients)).order_by(*order.ordering())
 
@@ -708,11 +698,11 @@ def client_list_page(
     filter selects' rows, which name the rows' types, rules and managers
     (read here when not given).
 
-    A search looks in each table on its own (clients, owners' emails, INNs),
-    each part stopped at the page size by the sort order, then reads the
-    page among those few IDs (on PostgreSQL all in one query): a fragment
-    that matches half the table costs no more than a rare one. A cursor that
-    does not fit the sort is ignored."""
+    A search is one more condition on the client table (_search_condition):
+    the page is read in the sort order and stops at its end, so a fragment
+    that matches half the table costs no more than a rare one, which the
+    search text's trigram index finds. A cursor that does not fit the sort
+    is ignored."""
     filters = filters or ClientListFilters()
     order = _Sort.parse(sort)
     clients = order.annotate(_filtered(manager=manager, filters=filters))
@@ -729,18 +719,7 @@ def client_list_page(
     clients = clients.order_by(*ordering)
 
     if filters.search:
-        # Each table's first matches in the list's order: on PostgreSQL one
-        # subquery (UNION ALL of ordered, limited parts), one round trip;
-        # SQLite cannot limit the parts of a UNION, so there one query each.
-        parts = [
-            branch.values_list("pk", flat=True)[: size + 1]
-            for branch in _search_branches(filters.search).querysets(clients)
-        ]
-        if connections[clients.db].features.supports_slicing_ordering_in_compound and parts:
-            first, *others = parts
-            clients = clients.filter(pk__in=first.union(*others, all=True) if others else first)
-        else:
-            clients = clients.filter(pk__in=sorted({pk for part in parts for pk in part}))
+        clients = clients.filter(_search_condition(filters.search) or Q(pk__in=[]))
 
     labels = _RowLabels(manager=manager, choices=choices or client_list_choices(manager=manager))
     rows = _page_rows(clients, order=order, limit=size + 1, labels=labels)
@@ -808,9 +787,9 @@ def _estimate_key(*, manager: Manager, filters: ClientListFilters, alias: str) -
 
 def client_list_total(*, manager: Manager, filters: ClientListFilters | None = None) -> ClientTotal:
     """The number of clients the list's search and filters match, without an
-    unbounded COUNT: PostgreSQL's estimate first (one EXPLAIN; a search adds
-    up its tables' parts); when that is at most CLIENT_LIST_COUNT_CAP and the
-    count looks cheap, one count stopped at the cap gives the exact number.
+    unbounded COUNT: PostgreSQL's estimate first (one EXPLAIN); when that is
+    at most CLIENT_LIST_COUNT_CAP and the count looks cheap, one count
+    stopped at the cap gives the exact number.
     Elsewhere (SQLite) the bounded count alone.
 
     An estimate ("about 840,000") is kept CLIENT_LIST_ESTIMATE_SECONDS in
@@ -820,27 +799,22 @@ def client_list_total(*, manager: Manager, filters: ClientListFilters | None = N
     moment ago counts at once."""
     filters = filters or ClientListFilters()
     clients = _filtered(manager=manager, filters=filters).order_by()
-    parts = [clients]
     if filters.search:
-        parts = [part.values("pk") for part in _search_branches(filters.search).querysets(clients)]
-        if not parts:
+        condition = _search_condition(filters.search)
+        if condition is None:
             return ClientTotal(number=0)
-    first, *others = parts
+        clients = clients.filter(condition)
     if connections[clients.db].vendor == "postgresql":
         key = _estimate_key(manager=manager, filters=filters, alias=clients.db)
         if settings.CLIENT_LIST_ESTIMATE_SECONDS and (kept := cache.get(key)) is not None:
             return ClientTotal(number=kept, about=True)
-        # Every part's rows added up (UNION ALL): a client found twice is
-        # counted twice in the estimate only.
-        everything = first.union(*others, all=True).order_by() if others else first
-        estimate, cost = _plan(everything)
+        estimate, cost = _plan(clients)
         if estimate > CLIENT_LIST_COUNT_CAP or cost > CLIENT_LIST_COUNT_COST_LIMIT:
             total = ClientTotal(number=max(estimate, 1), about=True)
             if settings.CLIENT_LIST_ESTIMATE_SECONDS:
                 cache.set(key, total.number, settings.CLIENT_LIST_ESTIMATE_SECONDS)
             return total
-    matches = first.union(*others).order_by() if others else first
-    counted = matches[: CLIENT_LIST_COUNT_CAP + 1].count()
+    counted = clients[: CLIENT_LIST_COUNT_CAP + 1].count()
     if counted > CLIENT_LIST_COUNT_CAP:
         return ClientTotal(number=CLIENT_LIST_COUNT_CAP, more_than=True)
     return ClientTotal(number=counted)

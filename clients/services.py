@@ -5,13 +5,14 @@ and, when the event has one, its notification)."""
 import datetime as dt
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 
 from django.conf import settings as django_settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +43,7 @@ from clients.models import (
     PostpayPermission,
     TermsStatus,
 )
+from clients.search import search_text
 from notifications.services import notify, owner_password_set
 from rules import selectors as rules_selectors
 from rules import validation
@@ -486,6 +488,8 @@ def _check_contract_person(errors: _Errors, person: ContractPerson | None) -> Co
 
 # User IDs are bigints: anything else names nobody.
 _MAX_ID = 2**63 - 1
+# Clients read and written at a time by client_search_text_refresh.
+SEARCH_TEXT_REFRESH_BATCH = 5_000
 
 
 def _check_owner(
@@ -735,6 +739,9 @@ def _client_write(
     reported as the check would have."""
     try:
         with transaction.atomic():
+            client.search_text = search_text(
+                name=client.name, phone=client.phone, owner_email=checked.owner.email
+            )
             client.save(force_insert=True)
             owner = checked.owner
             if isinstance(owner, NewOwner):
@@ -1350,6 +1357,10 @@ def client_ownership_transfer(*, actor: Manager, client: Client, user: User) -> 
         old_level = target.level
         target.level = AccessLevel.OWNER
         target.save(update_fields=["level"])
+        locked.search_text = search_text(
+            name=locked.name, phone=locked.phone, owner_email=target.user.email
+        )
+        locked.save(update_fields=["search_text"])
         client_event_record(
             client=locked,
             event_type=EventType.OWNERSHIP_TRANSFERRED,
@@ -1831,8 +1842,52 @@ def _update_write(
             visible_to_client=False,
             created_at=now,
         )
+    if "name" in fields or "phone" in fields:
+        client.search_text = search_text(
+            name=client.name, phone=client.phone, owner_email=_owner_email(client)
+        )
+        fields.append("search_text")
     client.save(update_fields=[*fields, *_mark_changed(client, actor=actor, now=now)])
     _attribute_values_write(client, checked=checked, changes=changes)
+
+
+def _owner_email(client: Client) -> str | None:
+    return (
+        ClientAccess.objects.filter(client=client, level=AccessLevel.OWNER)
+        .values_list("user__email", flat=True)
+        .first()
+    )
+
+
+def client_search_text_refresh(*, client_ids: Iterable[int] | None = None) -> int:
+    """Write the list's search text (clients/search.py) again from each
+    client's name, phone and current owner's email, where it differs: for the
+    given clients, or for all of them. The pages' services keep it as they
+    write; this is for an owner's email changed in Django admin and for rows
+    loaded by hand (``manage.py client_search_rebuild``). Batch by batch in
+    key order, the changed rows sent together. Returns how many were written."""
+    clients = Client.objects.order_by("pk")
+    if client_ids is not None:
+        clients = clients.filter(pk__in=list(client_ids))
+    owner_email = ClientAccess.objects.filter(client=OuterRef("pk"), level=AccessLevel.OWNER)
+    rows = clients.annotate(
+        owner_email=Subquery(owner_email.values("user__email")[:1])
+    ).values_list("pk", "name", "phone", "owner_email", "search_text")
+    table = connection.ops.quote_name(Client._meta.db_table)
+    statement = f"UPDATE {table} SET search_text = %s WHERE id = %s"  # noqa: S608 - a table name
+    written, last = 0, 0
+    while batch := list(rows.filter(pk__gt=last)[:SEARCH_TEXT_REFRESH_BATCH]):
+        changed = []
+        for pk, name, phone, email, stored in batch:
+            text = search_text(name=name, phone=phone, owner_email=email)
+            if text != stored:
+                changed.append((text, pk))
+        if changed:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(statement, changed)
+        written += len(changed)
+        last = batch[-1][0]
+    return written
 
 
 def _attribute_values_write(

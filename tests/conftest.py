@@ -15,6 +15,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from clients.models import AccessLevel, Client, ClientAccess, ClientStatus, EventType
+from clients.search import search_text
 from rules.models import (
     AccountValidationSettings,
     Attribute,
@@ -157,8 +158,14 @@ def make_client(*, reseller: Reseller, rules: dict, owner: User | None = None, *
         "status": ClientStatus.ACTIVE,
     }
     defaults.update(fields)
+    owner = owner or make_user()
+    # Written straight to the table, so the search text too (clients/search.py).
+    defaults.setdefault(
+        "search_text",
+        search_text(name=defaults["name"], phone=defaults["phone"], owner_email=owner.email),
+    )
     client = Client.objects.create(reseller=reseller, **defaults)
-    ClientAccess.objects.create(client=client, user=owner or make_user(), level=AccessLevel.OWNER)
+    ClientAccess.objects.create(client=client, user=owner, level=AccessLevel.OWNER)
     return client
 
 

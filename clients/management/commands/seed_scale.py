@@ -58,6 +58,7 @@ from clients.management.scale_data import (
     STREETS,
     YEARS_OF_HISTORY,
 )
+from clients.search import search_text
 from rules.models import Attribute, AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, ManagerRole, Reseller, User
 
@@ -266,7 +267,7 @@ class Command(BaseCommand):
                 "service_rule_id, postpay_permission, status, country, region, city, postal_code, "
                 "address_line1, address_line2, phone, email, contract_first_name, "
                 "contract_middle_name, contract_last_name, contract_email, terms_status, "
-                "created_at, version",
+                "created_at, version, search_text",
                 self._clients,
             ),
             ("clients_clientaccess", "id, client_id, user_id, level, created_at", self._accesses),
@@ -359,14 +360,21 @@ class Command(BaseCommand):
         rng = random.Random(1)
         for number, (_world, _company, name, middle, last, _latin, created) in enumerate(plan):
             user_id = base + number
-            email = f"{LATIN[name]}.{LATIN[last]}{user_id}@{rng.choice(DOMAINS)}"
+            email = self._owner_email(rng, name=name, last=last, user_id=user_id)
             yield (
                 f"{user_id}\t!{PREFIX}\tf\t{email}\t{name}\t{middle}\t{last}\tt\tf\t"
                 f"{created.isoformat()}\n"
             )
 
+    @staticmethod
+    def _owner_email(rng: random.Random, *, name: str, last: str, user_id: int) -> str:
+        """The owner's email: _users and _clients (for the search text) draw
+        the same ones, each from its own random.Random(1)."""
+        return f"{LATIN[name]}.{LATIN[last]}{user_id}@{rng.choice(DOMAINS)}"
+
     def _clients(self, plan: list[tuple], first: dict) -> Iterator[str]:
         base, rng = first["clients_client"], random.Random(2)
+        owner_rng = random.Random(1)
         for number, (world, company, name, middle, last, latin, created) in enumerate(plan):
             client_id = base + number
             type_id = world["company"] if company else world["person"]
@@ -381,6 +389,9 @@ class Command(BaseCommand):
             phone = f"+79{(client_id * 7919 + 12345) % 10**9:09d}"
             mail = f"{LATIN[last]}{client_id}@{rng.choice(DOMAINS)}"
             address = f"{rng.choice(STREETS)}, {rng.randrange(1, 120)}"
+            owner_email = self._owner_email(
+                owner_rng, name=name, last=last, user_id=first["users_user"] + number
+            )
             yield (
                 "\t".join(
                     (
@@ -408,6 +419,7 @@ class Command(BaseCommand):
                         "not_requested",
                         created.isoformat(),
                         "1",
+                        search_text(name=display, phone=phone, owner_email=owner_email),
                     )
                 )
                 + "\n"
