@@ -4,11 +4,15 @@ email change and the rebuild command, and on PostgreSQL the plans that read
 it (one condition, its trigram index; an INN ORed in through the IDs'
 index)."""
 
+import importlib
 import io
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients import services
@@ -224,3 +228,29 @@ def test_an_inn_is_ored_in_through_an_index(petr, sub_reseller, sub_rules):
     assert "InitPlan" in plan, plan
     assert "Bitmap Index Scan on clients_client_pkey" in plan, plan
     assert found(petr, "7707083893") == [client.pk]
+
+
+def test_the_migration_fills_the_text_of_the_clients_there_are(
+    petr, sub_reseller, sub_rules, monkeypatch
+):
+    """clients/0008's fill, batch by batch (three clients to a batch here):
+    every client's text written, the owner's email included, and a second run
+    writes nothing."""
+    fill_migration = importlib.import_module("clients.migrations.0008_client_search_text_fill")
+    monkeypatch.setattr(fill_migration, "BATCH", 3)
+    clients = [make_client(reseller=sub_reseller, rules=sub_rules, name="Альфа") for _ in range(7)]
+    Client.objects.update(search_text="")
+    editor = SimpleNamespace(connection=connection)
+
+    fill_migration.fill(apps, editor)
+
+    for client in clients:
+        client.refresh_from_db()
+        owner = ClientAccess.objects.get(client=client, level=AccessLevel.OWNER).user
+        assert client.search_text == search_text(
+            name="Альфа", phone=client.phone, owner_email=owner.email
+        )
+    assert len(found(petr, "альфа")) == 7
+    with CaptureQueriesContext(connection) as queries:
+        fill_migration.fill(apps, editor)
+    assert not any(query["sql"].startswith("UPDATE") for query in queries.captured_queries)
