@@ -1317,8 +1317,10 @@ def client_ownership_transfer(*, actor: Manager, client: Client, user: User) -> 
     with transaction.atomic():
         locked = _lock_client(client)
         _refuse_if_deleted(locked)
+        # The users too: the new owner's email goes into the search text, and
+        # an email changed in Django admin meanwhile is waited for.
         accesses = list(
-            ClientAccess.objects.select_for_update(of=("self",))
+            ClientAccess.objects.select_for_update(of=("self", "user"))
             .select_related("user")
             .filter(client=locked)
         )
@@ -1865,29 +1867,40 @@ def client_search_text_refresh(*, client_ids: Iterable[int] | None = None) -> in
     given clients, or for all of them. The pages' services keep it as they
     write; this is for an owner's email changed in Django admin and for rows
     loaded by hand (``manage.py client_search_rebuild``). Batch by batch in
-    key order, the changed rows sent together. Returns how many were written."""
+    key order, each batch one transaction: its clients' rows are locked
+    first and read after, so that a transfer or an edit of one of them that
+    was under way is waited for and its result read, not written over with
+    what was there before it. Returns how many were written."""
     clients = Client.objects.order_by("pk")
     if client_ids is not None:
         clients = clients.filter(pk__in=list(client_ids))
     owner_email = ClientAccess.objects.filter(client=OuterRef("pk"), level=AccessLevel.OWNER)
-    rows = clients.annotate(
+    rows = Client.objects.annotate(
         owner_email=Subquery(owner_email.values("user__email")[:1])
     ).values_list("pk", "name", "phone", "owner_email", "search_text")
     table = connection.ops.quote_name(Client._meta.db_table)
     statement = f"UPDATE {table} SET search_text = %s WHERE id = %s"  # noqa: S608 - a table name
     written, last = 0, 0
-    while batch := list(rows.filter(pk__gt=last)[:SEARCH_TEXT_REFRESH_BATCH]):
-        changed = []
-        for pk, name, phone, email, stored in batch:
-            text = search_text(name=name, phone=phone, owner_email=email)
-            if text != stored:
-                changed.append((text, pk))
-        if changed:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(statement, changed)
+    while True:
+        with transaction.atomic():
+            locked = list(
+                clients.filter(pk__gt=last)
+                .select_for_update()
+                .values_list("pk", flat=True)[:SEARCH_TEXT_REFRESH_BATCH]
+            )
+            if not locked:
+                return written
+            # A second statement: it sees what committed while the lock waited.
+            changed = []
+            for pk, name, phone, email, stored in rows.filter(pk__in=locked):
+                text = search_text(name=name, phone=phone, owner_email=email)
+                if text != stored:
+                    changed.append((text, pk))
+            if changed:
+                with connection.cursor() as cursor:
+                    cursor.executemany(statement, changed)
         written += len(changed)
-        last = batch[-1][0]
-    return written
+        last = locked[-1]
 
 
 def _attribute_values_write(

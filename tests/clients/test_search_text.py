@@ -6,6 +6,8 @@ index)."""
 
 import importlib
 import io
+import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -254,3 +256,71 @@ def test_the_migration_fills_the_text_of_the_clients_there_are(
     with CaptureQueriesContext(connection) as queries:
         fill_migration.fill(apps, editor)
     assert not any(query["sql"].startswith("UPDATE") for query in queries.captured_queries)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_during_a_transfer_writes_the_new_owner(
+    monkeypatch, petr, sub_reseller, sub_rules
+):
+    """An owner's email changed in Django admin while the client's ownership
+    moves to another user: the refresh waits for the transfer's lock, then
+    reads the new owner, so the text ends with the new owner's email, not
+    the old owner's new one. Two threads, two connections, real transactions."""
+    old_owner = make_user(email="old.owner@client.example", password=None)
+    new_owner = make_user(email="new.owner@client.example", password=None)
+    client = make_client(reseller=sub_reseller, rules=sub_rules, owner=old_owner)
+    ClientAccess.objects.create(client=client, user=new_owner, level=AccessLevel.USER)
+    # Its text out of date (changed by hand): the rebuild has something to write.
+    Client.objects.filter(pk=client.pk).update(search_text="")
+    transfer_wrote, refresh_waits = threading.Event(), threading.Event()
+    original_record = services.client_event_record
+
+    def record(**kwargs):
+        # The transfer's writes are done, its transaction still open.
+        if threading.current_thread().name == "transfer":
+            transfer_wrote.set()
+            assert refresh_waits.wait(10), "the refresh never waited"
+        return original_record(**kwargs)
+
+    monkeypatch.setattr(services, "client_event_record", record)
+    failures = []
+
+    def transfer() -> None:
+        try:
+            services.client_ownership_transfer(actor=petr, client=client, user=new_owner)
+        except Exception as error:  # reported below, not lost in the thread
+            failures.append(error)
+        finally:
+            connection.close()
+
+    def rebuild() -> None:
+        try:
+            assert transfer_wrote.wait(10)
+            services.client_search_text_refresh(client_ids=[client.pk])
+        except Exception as error:
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=transfer, name="transfer"),
+        threading.Thread(target=rebuild, name="rebuild"),
+    ]
+    for thread in threads:
+        thread.start()
+    assert transfer_wrote.wait(10)
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.02)
+    refresh_waits.set()
+    for thread in threads:
+        thread.join(30)
+
+    assert not failures, failures
+    client.refresh_from_db()
+    assert client.search_text.endswith(SEPARATOR + "new.owner@client.example")
