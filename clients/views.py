@@ -1,9 +1,11 @@
 """Pages of the Clients section."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -69,9 +71,40 @@ def _list_form(request: HttpRequest) -> ClientListForm:
     return form
 
 
-def _list_columns(*, sort: str, show_postpay: bool, show_reseller: bool) -> list[dict]:
-    """The header cells: each column's label, its sort state and the sort a
-    click on it asks for (ascending first, then the reverse)."""
+class _ListLinks:
+    """The list's own links (column headers, pages, the export): the
+    current query with some keys changed and the page's position left out,
+    as Django's ``{% querystring %}`` writes them. The query is encoded once
+    per page, key by key, rather than copied and encoded again for each of
+    the page's twenty links."""
+
+    POSITION = ("page", "after", "before", "last")
+
+    def __init__(self, query: QueryDict) -> None:
+        self.encoded = {
+            key: "&".join(urlencode({key: value}) for value in values)
+            for key, values in query.lists()
+        }
+
+    def __call__(self, **changes: object) -> str:
+        # A key changed keeps its place in the query (a new one goes last).
+        encoded = dict(self.encoded)
+        for key in self.POSITION:
+            if key not in changes:
+                encoded.pop(key, None)
+        for key, value in changes.items():
+            if value is None:
+                encoded.pop(key, None)
+            else:
+                encoded[key] = urlencode({key: value})
+        return "?" + "&".join(part for part in encoded.values() if part)
+
+
+def _list_columns(
+    *, sort: str, show_postpay: bool, show_reseller: bool, links: _ListLinks
+) -> list[dict]:
+    """The header cells: each column's label, its sort state and the link a
+    click on it follows (ascending first, then the reverse)."""
     columns = []
     for key, label in LIST_COLUMNS:
         if (key == "postpay" and not show_postpay) or (key == "reseller" and not show_reseller):
@@ -82,7 +115,7 @@ def _list_columns(*, sort: str, show_postpay: bool, show_reseller: bool) -> list
                 "key": key,
                 "label": label,
                 "direction": direction,
-                "next_sort": f"-{key}" if direction == "asc" else key,
+                "href": links(sort=f"-{key}" if direction == "asc" else key),
             }
         )
     return columns
@@ -126,16 +159,22 @@ def client_list(request: HttpRequest) -> HttpResponse:
     )
     show_postpay = reseller.postpay_is_manual
     show_reseller = reseller.is_root
+    links = _ListLinks(form.data)
     return render(
         request,
         "clients/list.html",
         {
             "form": form,
-            "query": form.data,
+            "links": {
+                "first": links(),
+                "previous": links(before=page.previous_cursor) if page.has_previous else "",
+                "next": links(after=page.next_cursor) if page.has_next else "",
+                "last": links(last=1),
+            },
             "page": page,
             "total": _list_total(request, page=page, filters=filters, cursor=cursor),
             "columns": _list_columns(
-                sort=sort, show_postpay=show_postpay, show_reseller=show_reseller
+                sort=sort, show_postpay=show_postpay, show_reseller=show_reseller, links=links
             ),
             "show_postpay": show_postpay,
             "show_reseller": show_reseller,
