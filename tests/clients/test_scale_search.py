@@ -1,6 +1,8 @@
 """The list at scale: a fixed number of queries whatever the table size, no
 substring query for short input, no unbounded COUNT, the trigram indexes really used
-on PostgreSQL (EXPLAIN), and Django admin's estimated total."""
+on PostgreSQL (EXPLAIN: the name, phone and user indexes serve Django admin's
+search and the owner search; the list's own search text has its plans in
+test_search_text.py), and Django admin's estimated total."""
 
 import re
 
@@ -132,7 +134,8 @@ def test_the_database_classifies_cyrillic_letters(db):
 
 @postgresql_only
 def test_a_cyrillic_name_search_uses_the_trigram_index(sub_reseller, sub_rules):
-    """The index itself narrows the rows: nothing is removed by the recheck.
+    """Django admin's name search (``icontains``): the index itself narrows
+    the rows, nothing is removed by the recheck.
     In a C-locale database the Cyrillic pattern would give no trigrams, the
     index scan would return every row and the recheck remove the twenty
     non-matching ones."""
