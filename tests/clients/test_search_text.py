@@ -7,7 +7,6 @@ index)."""
 import importlib
 import io
 import threading
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -36,6 +35,7 @@ from clients.selectors import (
     client_list_page,
 )
 from tests.clients.test_client_update import sections
+from tests.clients.test_ownership_transfer_race import wait_until_someone_waits_for_a_lock
 from tests.conftest import make_client, make_user
 from users.models import User
 
@@ -310,13 +310,7 @@ def test_a_refresh_during_a_transfer_writes_the_new_owner(
     for thread in threads:
         thread.start()
     assert transfer_wrote.wait(10)
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if cursor.fetchone()[0]:
-                break
-            time.sleep(0.02)
+    wait_until_someone_waits_for_a_lock()
     refresh_waits.set()
     for thread in threads:
         thread.join(30)
