@@ -152,6 +152,14 @@ def database_facts(args) -> dict:
                 [reseller_id],
             )
         ]
+        contract_emails = [
+            row[0]
+            for row in db.execute(
+                "SELECT contract_email FROM clients_client TABLESAMPLE SYSTEM (1) "
+                "WHERE reseller_id = %s AND status <> 'deleted' LIMIT 50",
+                [reseller_id],
+            )
+        ]
         inns = [
             row[0]
             for row in db.execute(
@@ -180,6 +188,7 @@ def database_facts(args) -> dict:
         "export_rows": export_rows,
         "filter_manager": filter_manager,
         "client_ids": client_ids,
+        "contract_emails": contract_emails,
         "inns": inns,
         "clients_total": total,
         "clients_of_reseller": mine,
@@ -422,6 +431,11 @@ def scenarios(args, facts: dict, deep: str, form: dict, api: dict) -> list[Scena
     def api_list(session, _number):
         return session.get(accounts, headers=api_headers)
 
+    def api_by_email(session, number):
+        # Another letter case than stored: the filter ignores it.
+        email = facts["contract_emails"][number % len(facts["contract_emails"])].upper()
+        return session.get(accounts, params={"filter[email]": email}, headers=api_headers)
+
     def api_deep(session, _number):
         return session.get(api["deep"], headers=api_headers)
 
@@ -482,6 +496,7 @@ def scenarios(args, facts: dict, deep: str, form: dict, api: dict) -> list[Scena
         Scenario("Add client POST (new owner)", create, expect=302),
         Scenario("API list page 1", api_list),
         Scenario("API list page 500 (cursor)", api_deep),
+        Scenario("API list filter[email]", api_by_email),
         Scenario("API create (new owner)", api_create, expect=201),
         Scenario("our admin changelist page 1", get("/admin/clients/client/"), **slow),
         Scenario(
@@ -718,7 +733,11 @@ def main() -> None:
             "requests_per_scenario": args.requests,
         },
         "seeding": seeding,
-        "data": {key: value for key, value in facts.items() if key not in ("client_ids", "inns")},
+        "data": {
+            key: value
+            for key, value in facts.items()
+            if key not in ("client_ids", "contract_emails", "inns")
+        },
         "results": [asdict(result) for result in results],
         "ratios": ratios,
         "interleaved": [asdict(pair) for pair in interleaved],
