@@ -5,7 +5,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from users.backends import login_key
@@ -48,6 +48,24 @@ def _email_digest(email: str) -> str:
     return hashlib.sha256(login_key(email).encode()).hexdigest()
 
 
+def _hold_address(address: str) -> None:
+    """Requests from one address one after the other until the transaction
+    ends (a PostgreSQL advisory lock on the address's digest): requests sent
+    at the same moment would otherwise each count the others' rows as not
+    there yet and all pass the limit. SQLite runs one writer at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"password-reset:{address}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)]
+        )
+
+
+def _address_requests(address: str, *, since: dt.datetime) -> int:
+    return PasswordResetRequest.objects.filter(address=address, requested_at__gte=since).count()
+
+
 @transaction.atomic
 def password_reset_request(*, email: str, address: str, domain: str, use_https: bool) -> bool:
     """Take a "forgot password" request and queue the reset email when the
@@ -71,8 +89,8 @@ def password_reset_request(*, email: str, address: str, domain: str, use_https: 
     PasswordResetEmail.objects.filter(queued_at__lt=interval_start).delete()
 
     address = address or "unknown"
-    recent = PasswordResetRequest.objects.filter(address=address, requested_at__gte=window_start)
-    if recent.count() >= settings.PASSWORD_RESET_ADDRESS_LIMIT:
+    _hold_address(address)
+    if _address_requests(address, since=window_start) >= settings.PASSWORD_RESET_ADDRESS_LIMIT:
         return False
     PasswordResetRequest.objects.create(address=address, requested_at=now)
     # The digest is the primary key: of requests racing for one email, one

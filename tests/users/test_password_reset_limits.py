@@ -6,13 +6,14 @@ their own that a worker takes after the client notifications."""
 import datetime as dt
 import re
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -20,7 +21,10 @@ from django_tasks_db.models import DBTaskResult
 from clients.models import EventType
 from notifications.services import notify
 from notifications.tasks import deliver_notification
+from tests.clients.test_ownership_transfer_race import WAIT, wait_until_someone_waits_for_a_lock
 from tests.conftest import make_client, make_user
+from users import services
+from users.models import PasswordResetRequest
 from users.tasks import send_password_reset
 
 RESET_URL = reverse("password_reset")
@@ -188,3 +192,56 @@ def test_the_make_targets_start_a_worker_for_both_queues(target):
     queues = re.search(r"--queue-name[ =](\S+)", worker)
     assert queues, worker
     assert set(queues.group(1).split(",")) == {"default", "auth"}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL: two transactions in parallel"
+)
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_from_one_address_keep_its_limit(settings, monkeypatch):
+    """Two requests from one address at the same moment, for two different
+    emails, with a limit of one: the second waits for the first's lock on the
+    address and then counts its row, so one is taken and one refused. (Without
+    the lock both counted zero and both were taken.) Two threads, two
+    connections, real transactions; the first pauses after counting until the
+    second waits."""
+    settings.PASSWORD_RESET_ADDRESS_LIMIT = 1
+    first_counted, second_waits = threading.Event(), threading.Event()
+    original_count = services._address_requests
+
+    def count(address, *, since):
+        counted = original_count(address, since=since)
+        if threading.current_thread().name == "first":
+            first_counted.set()
+            assert second_waits.wait(WAIT), "the second request never waited"
+        return counted
+
+    monkeypatch.setattr(services, "_address_requests", count)
+    taken: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        if name == "second":
+            assert first_counted.wait(WAIT)
+        try:
+            taken[name] = services.password_reset_request(
+                email=f"{name}@partner.example", address="10.9.9.9", domain="x", use_https=False
+            )
+        except Exception as error:  # reported below, not lost in the thread
+            taken[name] = error
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(name,), name=name) for name in ("first", "second")
+    ]
+    for thread in threads:
+        thread.start()
+    assert first_counted.wait(WAIT)
+    wait_until_someone_waits_for_a_lock()
+    second_waits.set()
+    for thread in threads:
+        thread.join(WAIT * 3)
+
+    assert taken == {"first": True, "second": False}
+    assert PasswordResetRequest.objects.filter(address="10.9.9.9").count() == 1
+    assert len(reset_tasks()) == 1
