@@ -166,7 +166,7 @@ def test_both_inserts_meet_at_the_unique_token(petr_browser, page, monkeypatch):
         raise AssertionError("the second insert never waited on the first")
 
     monkeypatch.setattr(
-        services,
+        services.create,
         "client_event_record",
         in_thread("first", first_holds_its_transaction, services.client_event_record),
     )

@@ -171,7 +171,7 @@ def test_queues_the_client_created_notification_in_the_same_transaction(petr, su
 
 def test_calls_notify_with_the_event_client_and_actor(petr, sub_rules, monkeypatch):
     calls = []
-    monkeypatch.setattr(services, "notify", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(services.events, "notify", lambda **kwargs: calls.append(kwargs))
     client = client_create(actor=petr, **arguments(sub_rules))
     assert calls == [
         {
@@ -188,7 +188,7 @@ def test_a_failing_notification_leaves_nothing_behind(petr, sub_rules, monkeypat
     def broken(**kwargs):
         raise RuntimeError("the queue is down")
 
-    monkeypatch.setattr(services, "notify", broken)
+    monkeypatch.setattr(services.events, "notify", broken)
     before = written()
     with pytest.raises(RuntimeError):
         client_create(actor=petr, **arguments(sub_rules))

@@ -82,7 +82,7 @@ def test_every_service_records_through_it(client, petr, sub_reseller, monkeypatc
         recorded.append(kwargs["event_type"])
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "client_event_record", spy)
+    monkeypatch.setattr(services.lifecycle, "client_event_record", spy)
     sub_reseller.postpay_mode = PostpayMode.MANUAL
     sub_reseller.save()
     services.client_set_credit_hold(client=client)

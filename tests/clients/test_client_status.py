@@ -32,7 +32,9 @@ def _fast_passwords(settings):
 def notified(monkeypatch):
     """The notify calls the services make."""
     calls = []
-    monkeypatch.setattr(services, "notify", lambda **kwargs: calls.append(kwargs), raising=True)
+    monkeypatch.setattr(
+        services.events, "notify", lambda **kwargs: calls.append(kwargs), raising=True
+    )
     return calls
 
 
@@ -101,7 +103,7 @@ def test_the_change_and_its_log_roll_back_with_a_failing_notification(petr, clie
     def broken(**kwargs):
         raise RuntimeError("queue down")
 
-    monkeypatch.setattr(services, "notify", broken)
+    monkeypatch.setattr(services.events, "notify", broken)
     client = client_of()
     with pytest.raises(RuntimeError):
         services.client_set_status(actor=petr, client=client, status=S.ADMINISTRATIVE_HOLD)

@@ -489,7 +489,9 @@ def test_every_change_is_recorded_through_client_event_record(petr, client, rule
         recorded.append(kwargs["event_type"])
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "client_event_record", spy)
+    monkeypatch.setattr(services.update, "client_event_record", spy)
+    # A new manager is recorded by the service that changes managers.
+    monkeypatch.setattr(services.access, "client_event_record", spy)
     anna = make_manager(reseller=client.reseller)
     update(
         petr,

@@ -55,7 +55,7 @@ def test_two_saves_from_the_same_version_keep_the_first_and_refuse_the_second(
         "attributes": {"passport_series": "4510", "passport_number": "123456"},
     }
     first_locked, second_waits = threading.Event(), threading.Event()
-    original_lock = services._lock_client
+    original_lock = services.update._lock_client
 
     def lock(target):
         locked = original_lock(target)
@@ -64,7 +64,7 @@ def test_two_saves_from_the_same_version_keep_the_first_and_refuse_the_second(
             wait(second_waits)
         return locked
 
-    monkeypatch.setattr(services, "_lock_client", lock)
+    monkeypatch.setattr(services.update, "_lock_client", lock)
     answers: dict[str, object] = {}
 
     def save(name: str, city: str) -> None:

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from clients import services
 from clients.events import event_wording
+from clients.inputs import NewUser
 from clients.models import AccessLevel, ClientAccess, EventType
 from notifications.models import Delivery
 from tests.clients.lifecycle import events_of, in_english, make_handlers, send_all
@@ -174,10 +175,10 @@ def test_only_the_three_levels_can_be_given(petr, client, colleague, level, mess
 # --- inviting a new user ---------------------------------------------------------------
 
 
-def new_user(**fields) -> services.NewUser:
+def new_user(**fields) -> NewUser:
     values = {"first_name": "Анна", "last_name": "Новикова", "email": "anna@client.example"}
     values.update(fields)
-    return services.NewUser(**values)
+    return NewUser(**values)
 
 
 def test_an_invited_user_gets_a_password_setup_link(petr, client):

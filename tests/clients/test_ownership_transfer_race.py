@@ -43,7 +43,7 @@ def transfer_at_once(monkeypatch, petr, client, first_to, second_to) -> dict[str
     """Thread "first" transfers to `first_to` and, holding the client's lock,
     waits until thread "second" (transferring to `second_to`) waits for it."""
     first_locked, second_waits = threading.Event(), threading.Event()
-    original_lock = services._lock_client
+    original_lock = services.access._lock_client
 
     def lock(target):
         locked = original_lock(target)
@@ -52,7 +52,7 @@ def transfer_at_once(monkeypatch, petr, client, first_to, second_to) -> dict[str
             wait(second_waits)
         return locked
 
-    monkeypatch.setattr(services, "_lock_client", lock)
+    monkeypatch.setattr(services.access, "_lock_client", lock)
     answers: dict[str, object] = {}
 
     def run(name: str, user) -> None:

@@ -283,7 +283,7 @@ def test_a_refresh_during_a_transfer_writes_the_new_owner(
             assert refresh_waits.wait(10), "the refresh never waited"
         return original_record(**kwargs)
 
-    monkeypatch.setattr(services, "client_event_record", record)
+    monkeypatch.setattr(services.access, "client_event_record", record)
     failures = []
 
     def transfer() -> None:
