@@ -28,12 +28,8 @@ from clients.search import (
     search_fragment,
     search_text,
 )
-from clients.selectors import (
-    ClientListFilters,
-    _search_condition,
-    client_list,
-    client_list_page,
-)
+from clients.selectors import ClientListFilters, client_list, client_list_page
+from clients.selectors.listing import _search_condition
 from tests.clients.test_client_update import sections
 from tests.clients.test_ownership_transfer_race import wait_until_someone_waits_for_a_lock
 from tests.conftest import make_client, make_user
