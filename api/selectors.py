@@ -10,7 +10,8 @@ from django.db.models import FilteredRelation, Prefetch, Q, QuerySet
 from api.models import ApiToken, StorefrontLink
 from clients.models import AccessLevel, Client, ClientAccess, ClientAttributeValue, ClientStatus
 from clients.selectors import client_list_cursor
-from clients.selectors.listing import _encode_cursor, _inn_client_ids, _Sort
+from clients.selectors.list_search import _inn_client_ids
+from clients.selectors.listing import _encode_cursor, _Sort
 from rules.models import Attribute, AttributeOption, AttributeValueType, ClientType, ServiceRule
 from users.models import Manager, Reseller
 from users.selectors import manager_list_active

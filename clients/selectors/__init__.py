@@ -22,24 +22,30 @@ from clients.selectors.details import (
     client_status_targets,
     client_user_candidates,
 )
-from clients.selectors.listing import (
+from clients.selectors.list_choices import (
+    ClientListChoices,
+    client_list_choices,
+)
+from clients.selectors.list_search import (
     ATTRIBUTE_VALUE_INDEXED_PREFIX,
-    CLIENT_LIST_COUNT_CAP,
-    CLIENT_LIST_COUNT_COST_LIMIT,
-    CLIENT_LIST_DEFAULT_SORT,
-    CLIENT_LIST_SORTS,
     INN_LENGTHS,
     SEARCH_MIN_LENGTH,
-    ClientListChoices,
+)
+from clients.selectors.list_totals import (
+    CLIENT_LIST_COUNT_CAP,
+    CLIENT_LIST_COUNT_COST_LIMIT,
+    ClientTotal,
+    client_list_total,
+)
+from clients.selectors.listing import (
+    CLIENT_LIST_DEFAULT_SORT,
+    CLIENT_LIST_SORTS,
     ClientListFilters,
     ClientPage,
     ClientRow,
-    ClientTotal,
     client_list,
-    client_list_choices,
     client_list_cursor,
     client_list_page,
-    client_list_total,
 )
 from clients.selectors.owners import (
     EMAIL_UNAVAILABLE,
@@ -58,7 +64,10 @@ from clients.selectors.owners import (
     user_list_reachable,
     user_with_email,
 )
-from clients.selectors.scope import client_queryset_for_manager, reseller_in_reach
+from clients.selectors.scope import (
+    client_queryset_for_manager,
+    reseller_in_reach,
+)
 
 __all__ = [
     "ATTRIBUTE_VALUE_INDEXED_PREFIX",

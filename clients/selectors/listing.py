@@ -3,16 +3,11 @@ and the filter selects (docs/scale.md)."""
 
 import base64
 import datetime as dt
-import hashlib
 import json
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, router
+from django.db import connection
 from django.db.models import (
     CharField,
     DateTimeField,
@@ -28,12 +23,11 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
-from django.db.models.functions import Left
-from django.db.models.lookups import Lookup
 from django.utils import timezone
 
-from clients.models import AccessLevel, Client, ClientAccess, ClientAttributeValue, ClientStatus
-from clients.search import search_fragment
+from clients.models import AccessLevel, Client, ClientAccess, ClientStatus
+from clients.selectors.list_choices import ClientListChoices, client_list_choices
+from clients.selectors.list_search import _search_condition
 from clients.selectors.scope import client_queryset_for_manager
 from rules.models import ClientType, ServiceRule
 from users.models import Manager, Reseller, User, full_name
@@ -84,82 +78,11 @@ _NULLABLE_SORT_COLUMNS = frozenset(
         "owner_email",
     }
 )
-# Substring search needs three characters: one or two match half the table
-# and no trigram index can narrow them.
-SEARCH_MIN_LENGTH = 3
-# An INN has 10 (organisation) or 12 (person) digits; it is matched exactly.
-INN_LENGTHS = (10, 12)
-# The B-tree on attribute values covers this prefix (clients/migrations/0002).
-ATTRIBUTE_VALUE_INDEXED_PREFIX = 100
 
 
 def _owner_field(field: str) -> Subquery:
     owner = ClientAccess.objects.filter(client=OuterRef("pk"), level=AccessLevel.OWNER)
     return Subquery(owner.values(f"user__{field}")[:1])
-
-
-class _InSubquery(Lookup):
-    """``column IN (subquery)``, written ``column = ANY(ARRAY(subquery))`` on
-    PostgreSQL: the subquery runs once, before the scan, and its IDs are a
-    condition an index can serve, so that ORed with the search text's it
-    makes one bitmap scan of both indexes, not a walk of the whole table
-    testing each row against the subquery."""
-
-    lookup_name = "in_subquery"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
-
-    def as_postgresql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
-
-
-def _inn_client_ids(inn: str) -> QuerySet[ClientAttributeValue]:
-    prefix = Left("value", ATTRIBUTE_VALUE_INDEXED_PREFIX)
-    return (
-        ClientAttributeValue.objects.alias(value_prefix=prefix)
-        .filter(attribute__key="inn", value_prefix=inn[:ATTRIBUTE_VALUE_INDEXED_PREFIX], value=inn)
-        .values("client_id")
-    )
-
-
-def _search_condition(search: str) -> Q | None:
-    """What the search matches: the ID (exact); the name, phone and owner's
-    email (a fragment of three characters or more, in Client.search_text,
-    clients/search.py); the phone also as typed with spaces, dashes and
-    brackets; an INN (exact). Shorter input runs no substring search at all:
-    only the exact ID and the exact phone. One condition on the client table:
-    the page reads its rows in the list's order and stops at the page's end.
-    None when nothing can match (two letters, say)."""
-    search = search.strip()
-    condition = Q()
-    number = search.removeprefix("#")
-    # 18 digits stay inside a bigint on every database.
-    if number.isdigit() and len(number) <= 18:
-        condition |= Q(pk=int(number))
-    # Phones are kept as +79161234567: look past the spaces, dashes and
-    # brackets people type.
-    phone = re.sub(r"[\s().-]", "", search)
-    has_digits = any(character.isdigit() for character in phone)
-    if len(search) < SEARCH_MIN_LENGTH:
-        if has_digits:
-            condition |= Q(phone=phone)
-        return condition or None
-    fragments = [search]
-    if has_digits and len(phone) >= SEARCH_MIN_LENGTH and phone != search:
-        fragments.append(phone)
-    for fragment in fragments:
-        folded = search_fragment(fragment)
-        if folded is not None:
-            condition |= Q(search_text__contains=folded)
-    if search.isdigit() and len(search) in INN_LENGTHS:
-        condition |= Q(_InSubquery(F("pk"), _inn_client_ids(search)))
-    return condition or None
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -288,113 +211,6 @@ def _with_row_data(clients: QuerySet[Client]) -> QuerySet[Client]:
     return clients.select_related(
         "client_type", "service_rule", "manager__user", "reseller"
     ).prefetch_related(Prefetch("accesses", queryset=owner_accesses, to_attr="owner_accesses"))
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClientListChoices:
-    """What the client list's filters offer the manager, scoped like the list."""
-
-    client_types: Sequence[ClientType]
-    service_rules: Sequence[ServiceRule]
-    managers: Sequence[Manager]
-    resellers: Sequence[Reseller] | None  # only for the root reseller's staff
-
-
-def _choices_sql(*, scoped: bool, quote_name) -> str:
-    """client_list_choices' query: the four kinds of rows in common columns
-    (kind, ID, name, colour, reseller ID and name, a user's last, first and
-    middle name and email), each kind in its order. Written out, not built
-    with the ORM: composing and compiling four annotated parts of a UNION
-    took three times as long as the database took to answer, on every list
-    page. Only table names are formatted in; the reseller is a parameter."""
-    types, rules = quote_name(ClientType._meta.db_table), quote_name(ServiceRule._meta.db_table)
-    managers, users = quote_name(Manager._meta.db_table), quote_name(User._meta.db_table)
-    resellers = quote_name(Reseller._meta.db_table)
-    where = "WHERE x.reseller_id = %s" if scoped else ""
-    blanks = "'', '', '', ''"
-    parts = [
-        f"SELECT 0, x.id, x.name, '', x.reseller_id, r.name, {blanks}, x.name, '', '' "  # noqa: S608
-        f"FROM {types} x JOIN {resellers} r ON r.id = x.reseller_id {where}",
-        f"SELECT 1, x.id, x.name, x.colour, x.reseller_id, r.name, {blanks}, x.name, '', '' "  # noqa: S608
-        f"FROM {rules} x JOIN {resellers} r ON r.id = x.reseller_id {where}",
-        "SELECT 2, x.id, '', '', x.reseller_id, r.name, u.last_name, u.first_name, "  # noqa: S608
-        "u.middle_name, u.email, u.last_name, u.first_name, u.email "
-        f"FROM {managers} x JOIN {users} u ON u.id = x.user_id "
-        f"JOIN {resellers} r ON r.id = x.reseller_id {where}",
-    ]
-    if not scoped:
-        parts.append(
-            f"SELECT 3, r.id, r.name, '', r.id, r.name, {blanks}, r.name, '', '' FROM {resellers} r"  # noqa: S608
-        )
-    return " UNION ALL ".join(parts) + " ORDER BY 1, 11, 12, 13, 2"
-
-
-def client_list_choices(*, manager: Manager) -> ClientListChoices:
-    """The types, rules and managers of the manager's reseller (every
-    reseller's, with the resellers themselves, for the root reseller's staff),
-    each kind by name. Inactive managers stay: clients may still be theirs.
-
-    One query for all of them (UNION ALL): the list asks for them on every
-    page, and three or four round trips cost more than the rows. Its rows are
-    kept CLIENT_LIST_CHOICES_SECONDS in the process's cache, by reseller: a
-    type, rule or manager added meanwhile shows in the selects that much
-    later (the list's rows name one the selects do not offer yet by reading
-    it, see _RowLabels). The rows come back as model instances holding what
-    the selects and the list's names use (name, colour, the manager's user
-    names, the reseller)."""
-    root = manager.reseller.is_root
-    database = connections[router.db_for_read(ClientType)]
-    key = f"client-list-choices:{database.alias}:{'root' if root else manager.reseller_id}"
-    rows = cache.get(key) if settings.CLIENT_LIST_CHOICES_SECONDS else None
-    if rows is None:
-        statement = _choices_sql(scoped=not root, quote_name=database.ops.quote_name)
-        with database.cursor() as cursor:
-            cursor.execute(statement, [] if root else [manager.reseller_id] * 3)
-            rows = cursor.fetchall()
-        if settings.CLIENT_LIST_CHOICES_SECONDS:
-            cache.set(key, rows, settings.CLIENT_LIST_CHOICES_SECONDS)
-    client_types: list[ClientType] = []
-    service_rules: list[ServiceRule] = []
-    managers: list[Manager] = []
-    resellers: dict[int, Reseller] = {}
-    listed_resellers: list[Reseller] = []
-    # Built as loaded from the database (from_db, the other fields deferred),
-    # so that joining them up asks the router for no database to write to.
-    alias = database.alias
-
-    def loaded(model: type, **values: object):
-        names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
-        return model.from_db(alias, names, [values[name] for name in names])
-
-    for row in rows:
-        kind, pk, name, colour, reseller_id, reseller_name, last, first, middle, email = row[:10]
-        if reseller_id not in resellers:
-            resellers[reseller_id] = loaded(Reseller, id=reseller_id, name=reseller_name)
-        reseller = resellers[reseller_id]
-        if kind == 0:
-            item = loaded(ClientType, id=pk, name=name, reseller_id=reseller_id)
-            item.reseller = reseller
-            client_types.append(item)
-        elif kind == 1:
-            item = loaded(ServiceRule, id=pk, name=name, colour=colour, reseller_id=reseller_id)
-            item.reseller = reseller
-            service_rules.append(item)
-        elif kind == 2:
-            item = loaded(Manager, id=pk, reseller_id=reseller_id)
-            # The user's ID is not read: the select shows only its names.
-            item.user = loaded(
-                User, id=None, email=email, last_name=last, first_name=first, middle_name=middle
-            )
-            item.reseller = reseller
-            managers.append(item)
-        else:
-            listed_resellers.append(reseller)
-    return ClientListChoices(
-        client_types=client_types,
-        service_rules=service_rules,
-        managers=managers,
-        resellers=listed_resellers if root else None,
-    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -699,84 +515,3 @@ def client_list_page(
         next_cursor=_encode_cursor(list(rows[-1].sort_values)) if rows else None,
         previous_cursor=_encode_cursor(list(rows[0].sort_values)) if rows else None,
     )
-
-
-# The list counts its matches exactly up to this many; past it, it says
-# "about N" with PostgreSQL's estimate (or "more than N" where it has none).
-CLIENT_LIST_COUNT_CAP = 10_000
-# A count PostgreSQL expects to cost more than this (in its planner's units,
-# about a page read each) is not run: counting 10,001 of the matches of a
-# common name fragment reads 400,000 rows (100-300 ms here), the page itself
-# a few hundred.
-CLIENT_LIST_COUNT_COST_LIMIT = 5_000
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClientTotal:
-    """How many clients match the list's search and filters: ``number``
-    exactly, or ``about`` it (PostgreSQL's estimate), or ``more_than`` it
-    (a count stopped at the cap, where there is no estimate)."""
-
-    number: int
-    about: bool = False
-    more_than: bool = False
-
-
-def _plan(queryset: QuerySet) -> tuple[int, float]:
-    """PostgreSQL's estimate of the rows a query returns and of its cost
-    (EXPLAIN without ANALYZE: the query is planned, not run)."""
-    plan = json.loads(queryset.explain(format="json"))[0]["Plan"]
-    return int(plan["Plan Rows"]), float(plan["Total Cost"])
-
-
-def _estimate_key(*, manager: Manager, filters: ClientListFilters, alias: str) -> str:
-    """The cache key of an estimate: the manager (their reach) and the
-    filters, each object by its ID."""
-    values = [
-        filters.search,
-        *filters.statuses,
-        *(
-            item.pk if item is not None else None
-            for item in (filters.client_type, filters.service_rule, filters.manager)
-        ),
-        filters.reseller.pk if filters.reseller is not None else None,
-        str(filters.created_from),
-        str(filters.created_to),
-    ]
-    digest = hashlib.blake2b(json.dumps(values).encode(), digest_size=16).hexdigest()
-    return f"client-list-estimate:{alias}:{manager.pk}:{digest}"
-
-
-def client_list_total(*, manager: Manager, filters: ClientListFilters | None = None) -> ClientTotal:
-    """The number of clients the list's search and filters match, without an
-    unbounded COUNT: PostgreSQL's estimate first (one EXPLAIN); when that is
-    at most CLIENT_LIST_COUNT_CAP and the count looks cheap, one count
-    stopped at the cap gives the exact number.
-    Elsewhere (SQLite) the bounded count alone.
-
-    An estimate ("about 840,000") is kept CLIENT_LIST_ESTIMATE_SECONDS in
-    the process's cache: the operator paging through the same filters is not
-    planned for again on every page, and an estimate shown to two figures does
-    not move in a minute. Exact numbers are never kept: a client created a
-    moment ago counts at once."""
-    filters = filters or ClientListFilters()
-    clients = _filtered(manager=manager, filters=filters).order_by()
-    if filters.search:
-        condition = _search_condition(filters.search)
-        if condition is None:
-            return ClientTotal(number=0)
-        clients = clients.filter(condition)
-    if connections[clients.db].vendor == "postgresql":
-        key = _estimate_key(manager=manager, filters=filters, alias=clients.db)
-        if settings.CLIENT_LIST_ESTIMATE_SECONDS and (kept := cache.get(key)) is not None:
-            return ClientTotal(number=kept, about=True)
-        estimate, cost = _plan(clients)
-        if estimate > CLIENT_LIST_COUNT_CAP or cost > CLIENT_LIST_COUNT_COST_LIMIT:
-            total = ClientTotal(number=max(estimate, 1), about=True)
-            if settings.CLIENT_LIST_ESTIMATE_SECONDS:
-                cache.set(key, total.number, settings.CLIENT_LIST_ESTIMATE_SECONDS)
-            return total
-    counted = clients[: CLIENT_LIST_COUNT_CAP + 1].count()
-    if counted > CLIENT_LIST_COUNT_CAP:
-        return ClientTotal(number=CLIENT_LIST_COUNT_CAP, more_than=True)
-    return ClientTotal(number=counted)

@@ -75,9 +75,9 @@ def test_no_unbounded_count(petr_browser, sub_reseller, sub_rules):
 
 
 def test_past_the_cap_the_count_stops(petr, sub_reseller, sub_rules, monkeypatch):
-    monkeypatch.setattr(selectors.listing, "CLIENT_LIST_COUNT_CAP", 50)
+    monkeypatch.setattr(selectors.list_totals, "CLIENT_LIST_COUNT_CAP", 50)
     # Without an estimate (SQLite), or where PostgreSQL expects fewer.
-    monkeypatch.setattr(selectors.listing, "_plan", lambda queryset: (40, 10.0))
+    monkeypatch.setattr(selectors.list_totals, "_plan", lambda queryset: (40, 10.0))
     add_clients(sub_reseller, sub_rules, 51)
     assert client_list_total(manager=petr) == ClientTotal(number=50, more_than=True)
 
@@ -87,7 +87,7 @@ def test_past_the_cap_postgresql_estimates(
     petr_browser, petr, sub_reseller, sub_rules, monkeypatch, settings
 ):
     settings.CLIENT_LIST_ESTIMATE_SECONDS = 0  # the page plans its own
-    monkeypatch.setattr(selectors.listing, "CLIENT_LIST_COUNT_CAP", 50)
+    monkeypatch.setattr(selectors.list_totals, "CLIENT_LIST_COUNT_CAP", 50)
     add_clients(sub_reseller, sub_rules, 120)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE clients_client")
@@ -104,7 +104,7 @@ def test_past_the_cap_postgresql_estimates(
 @on_postgresql
 def test_an_expensive_count_is_not_run(petr, sub_reseller, sub_rules, monkeypatch):
     """Few matches expected, but reading them would cost more than the page."""
-    monkeypatch.setattr(selectors.listing, "CLIENT_LIST_COUNT_COST_LIMIT", 0)
+    monkeypatch.setattr(selectors.list_totals, "CLIENT_LIST_COUNT_COST_LIMIT", 0)
     add_clients(sub_reseller, sub_rules, 60)
     with CaptureQueriesContext(connection) as queries:
         total = client_list_total(manager=petr, filters=ClientListFilters(search="Клиент"))
@@ -152,7 +152,7 @@ def test_an_estimate_is_kept_for_the_next_pages_and_an_exact_total_is_not(
     settings.CLIENT_LIST_ESTIMATE_SECONDS = 60
     add_clients(sub_reseller, sub_rules, 120)
     analyze()
-    monkeypatch.setattr(selectors.listing, "CLIENT_LIST_COUNT_CAP", 50)
+    monkeypatch.setattr(selectors.list_totals, "CLIENT_LIST_COUNT_CAP", 50)
     first = client_list_total(manager=petr)
     assert first.about
     with CaptureQueriesContext(connection) as queries:
@@ -162,7 +162,7 @@ def test_an_estimate_is_kept_for_the_next_pages_and_an_exact_total_is_not(
         client_list_total(manager=petr, filters=ClientListFilters(search="Клиент"))
     assert [query for query in queries if query["sql"].startswith("EXPLAIN")]
 
-    monkeypatch.setattr(selectors.listing, "CLIENT_LIST_COUNT_CAP", 10_000)
+    monkeypatch.setattr(selectors.list_totals, "CLIENT_LIST_COUNT_CAP", 10_000)
     narrow = ClientListFilters(statuses=("active",))
     assert client_list_total(manager=petr, filters=narrow) == ClientTotal(number=120)
     add_clients(sub_reseller, sub_rules, 1)
@@ -176,7 +176,7 @@ def test_without_keeping_every_page_plans_its_estimate(
     settings.CLIENT_LIST_ESTIMATE_SECONDS = 0
     add_clients(sub_reseller, sub_rules, 120)
     analyze()
-    monkeypatch.setattr(selectors.listing, "CLIENT_LIST_COUNT_CAP", 50)
+    monkeypatch.setattr(selectors.list_totals, "CLIENT_LIST_COUNT_CAP", 50)
     client_list_total(manager=petr)
     with CaptureQueriesContext(connection) as queries:
         assert client_list_total(manager=petr).about

@@ -154,7 +154,7 @@ def test_a_cyrillic_name_search_uses_the_trigram_index(sub_reseller, sub_rules):
 @postgresql_only
 def test_phone_owner_email_and_inn_use_their_indexes(petr, sub_reseller, sub_rules):
     from clients.models import ClientAccess
-    from clients.selectors.listing import _inn_client_ids
+    from clients.selectors.list_search import _inn_client_ids
 
     add_clients(sub_reseller, sub_rules, 5)
     bitmap_only = ("seqscan", "indexscan")

@@ -29,7 +29,7 @@ from clients.search import (
     search_text,
 )
 from clients.selectors import ClientListFilters, client_list, client_list_page
-from clients.selectors.listing import _search_condition
+from clients.selectors.list_search import _search_condition
 from tests.clients.test_client_update import sections
 from tests.clients.test_ownership_transfer_race import wait_until_someone_waits_for_a_lock
 from tests.conftest import make_client, make_user
