@@ -14,23 +14,35 @@ from clients.services.access import (
     client_terms_accept_by_owner,
     client_user_invite,
 )
-from clients.services.create import (
+from clients.services.checks import (
     LATIN_CONTACT_FIELDS,
     POSTPAY_DECISIONS,
-    DuplicateSubmission,
-    client_create,
-    client_create_check,
     email_normalized,
     new_user_email_problem,
 )
-from clients.services.events import NOTIFIED_EVENTS, client_event_record
+from clients.services.create import (
+    DuplicateSubmission,
+    client_create,
+    client_create_check,
+)
+from clients.services.events import (
+    NOTIFIED_EVENTS,
+    client_event_record,
+)
 from clients.services.lifecycle import (
     client_decide_postpay,
     client_set_credit_hold,
     client_set_status,
 )
-from clients.services.search_text import SEARCH_TEXT_REFRESH_BATCH, client_search_text_refresh
-from clients.services.update import MASK, client_update, client_update_check
+from clients.services.search_text import (
+    SEARCH_TEXT_REFRESH_BATCH,
+    client_search_text_refresh,
+)
+from clients.services.update import (
+    MASK,
+    client_update,
+    client_update_check,
+)
 
 __all__ = [
     "ASSIGNABLE_LEVELS",

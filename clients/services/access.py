@@ -13,7 +13,7 @@ from clients import selectors
 from clients.inputs import NewUser
 from clients.models import AccessLevel, Client, ClientAccess, EventType, TermsStatus
 from clients.search import search_text
-from clients.services.create import (
+from clients.services.checks import (
     _check_new_user,
     _Errors,
     _manager_problem,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from clients import selectors
 from clients.events import choice_label
 from clients.models import Client, ClientStatus, EventType
-from clients.services.create import POSTPAY_DECISIONS
+from clients.services.checks import POSTPAY_DECISIONS
 from clients.services.events import client_event_record
 from users.models import Manager, ManagerStatus, User
 

@@ -14,14 +14,14 @@ from clients.inputs import Agreements, AttributeValues, ClientInfo, Contacts, Co
 from clients.models import Client, ClientAttributeValue, EventType, TermsStatus
 from clients.search import search_text
 from clients.services.access import _apply_manager
-from clients.services.create import (
+from clients.services.checks import (
     _check_attributes,
     _check_client_info,
     _check_contacts,
     _check_contract_person,
-    _display_name,
     _Errors,
 )
+from clients.services.create import _display_name
 from clients.services.events import _name, client_event_record
 from clients.services.lifecycle import _check_actor, _lock_client, _mark_changed, _refuse_if_deleted
 from clients.services.search_text import _owner_email
