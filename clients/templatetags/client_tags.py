@@ -88,7 +88,7 @@ def _moment_formatter(format_: str) -> Callable[[dt.datetime], str]:
 
 class _ListRows:
     """Writes the lines of the client list, its cells in the order of
-    views.LIST_COLUMNS. What is the same on every line is worked out once
+    views.listing.LIST_COLUMNS. What is the same on every line is worked out once
     per page: the client page's address (reverse() costs more than the rest
     of a line), the date format, the badge of each status."""
 

@@ -115,7 +115,7 @@ def export_both_ways(browser, monkeypatch, params: dict, language: str) -> tuple
     assert copied.status_code == 200
     copied_bytes = b"".join(copied.streaming_content)
     with monkeypatch.context() as patch:
-        patch.setattr(views, "client_csv", client_csv_lines)
+        patch.setattr(views.listing, "client_csv", client_csv_lines)
         written = browser.get(EXPORT_URL, params, HTTP_ACCEPT_LANGUAGE=language)
         written_bytes = b"".join(
             part.encode() if isinstance(part, str) else part for part in written.streaming_content

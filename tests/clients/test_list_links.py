@@ -1,4 +1,4 @@
-"""The client list's links (clients.views._ListLinks) are what Django's
+"""The client list's links (clients.views.listing._ListLinks) are what Django's
 ``{% querystring %}`` writes for the same query and changes: the page's
 position dropped, a key changed in place or added at the end, every value
 of a repeated key kept, any alphabet encoded alike."""
@@ -8,7 +8,7 @@ from django.http import QueryDict
 from django.template import Context, Template
 from django.utils.html import escape
 
-from clients.views import _ListLinks
+from clients.views.listing import _ListLinks
 
 QUERIES = [
     "",

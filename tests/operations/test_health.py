@@ -181,12 +181,12 @@ def test_a_page_that_loses_the_database_answers_a_clean_503(django_db_blocker, s
 @pytest.mark.django_db
 def test_other_errors_keep_djangos_500(settings, monkeypatch, petr_browser):
     settings.DEBUG = False
-    from clients import views
+    from clients import selectors
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(views.selectors, "client_list_page", broken)
+    monkeypatch.setattr(selectors, "client_list_page", broken)
     petr_browser.raise_request_exception = False
     response = petr_browser.get("/clients/")
     assert response.status_code == 500
