@@ -18,7 +18,6 @@ from clients.directory import (
     CONTRACT_FIRST_NAME,
     CONTRACT_LAST_NAME,
     CONTRACT_MIDDLE_NAME,
-    RETRY,
     PartyStatus,
     directory_endpoint,
     directory_find_by_id,
@@ -26,6 +25,7 @@ from clients.directory import (
     suggestion_fields,
 )
 from clients.directory_stub import load_parties
+from clients.directory_transport import RETRY
 from users.models import AutofillField
 
 pytestmark = pytest.mark.usefixtures("empty_cache")

@@ -18,7 +18,7 @@ import time
 import pytest
 from django.core.cache import cache
 
-from clients import directory
+from clients import directory_transport
 from clients.directory import directory_find_by_id, directory_suggest_answer
 
 TRICKLE_SECONDS = 0.2
@@ -228,7 +228,7 @@ def tls(tmp_path, monkeypatch):
         capture_output=True,
     )
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-    monkeypatch.setattr(directory._local, "session", None)
+    monkeypatch.setattr(directory_transport._local, "session", None)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     return context
