@@ -13,14 +13,6 @@ from clients.search import search_text
 SEARCH_TEXT_REFRESH_BATCH = 5_000
 
 
-def _owner_email(client: Client) -> str | None:
-    return (
-        ClientAccess.objects.filter(client=client, level=AccessLevel.OWNER)
-        .values_list("user__email", flat=True)
-        .first()
-    )
-
-
 def client_search_text_refresh(*, client_ids: Iterable[int] | None = None) -> int:
     """Write the list's search text (clients/search.py) again from each
     client's name, phone and current owner's email, where it differs: for the

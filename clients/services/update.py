@@ -24,7 +24,6 @@ from clients.services.checks import (
 from clients.services.create import _display_name
 from clients.services.events import _name, client_event_record
 from clients.services.lifecycle import _check_actor, _lock_client, _mark_changed, _refuse_if_deleted
-from clients.services.search_text import _owner_email
 from rules import selectors as rules_selectors
 from rules.models import Attribute, AttributeValueType, ClientType
 from users.models import Manager
@@ -409,8 +408,9 @@ def _update_write(
             created_at=now,
         )
     if "name" in fields or "phone" in fields:
+        owner = selectors.client_owner_access(client=client)
         client.search_text = search_text(
-            name=client.name, phone=client.phone, owner_email=_owner_email(client)
+            name=client.name, phone=client.phone, owner_email=owner.user.email if owner else None
         )
         fields.append("search_text")
     client.save(update_fields=[*fields, *_mark_changed(client, actor=actor, now=now)])
