@@ -76,7 +76,8 @@ def _search_condition(search: str) -> Q | None:
         fragments.append(phone)
     for fragment in fragments:
         folded = search_fragment(fragment)
-        if folded is not None:
+        # Invisible characters do not make a short fragment long enough.
+        if folded is not None and len(folded) >= SEARCH_MIN_LENGTH:
             condition |= Q(search_text__contains=folded)
     if search.isdigit() and len(search) in INN_LENGTHS:
         condition |= Q(_InSubquery(F("pk"), _inn_client_ids(search)))

@@ -314,3 +314,23 @@ def test_a_refresh_during_a_transfer_writes_the_new_owner(
     assert not failures, failures
     client.refresh_from_db()
     assert client.search_text.endswith(SEPARATOR + "new.owner@client.example")
+
+
+def test_look_alikes_and_invisible_characters_fold_away(petr, sub_reseller, sub_rules):
+    owner = make_user(email="anna@example.com", password=None)
+    client = make_client(reseller=sub_reseller, rules=sub_rules, name="Вектор", owner=owner)
+
+    assert found(petr, "ＥＸＡＭＰＬＥ") == [client.pk]  # fullwidth letters
+    assert found(petr, "exa\u200bmple") == [client.pk]  # a zero-width space inside
+    assert found(petr, "\u200b\u200b\u200b") == []  # nothing visible: nothing found
+    assert found(petr, "в\u200b\u200b") == []  # one letter left: too short to search
+
+
+def test_a_name_that_folds_very_long_still_fits_its_column(petr, sub_reseller, sub_rules):
+    """NFKC makes "ﷺ" eighteen characters: a name of 255 of them is kept
+    to three times its column, and the client is saved and found."""
+    client = make_client(reseller=sub_reseller, rules=sub_rules, name="ﷺ" * 255)
+
+    client.refresh_from_db()
+    assert len(client.search_text) <= SEARCH_TEXT_MAX_LENGTH
+    assert found(petr, "ﷺ" * 3) == [client.pk]
